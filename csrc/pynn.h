@@ -1,0 +1,174 @@
+/* pynn.h -- the public C API of pynn's compiled core.
+ *
+ * Every kernel exists twice, with the suffix _f32 (float) and _f64 (double);
+ * both are built from the same source (core_f32.c / core_f64.c include the
+ * *.inc files with `real` set to float or double).
+ *
+ * Conventions
+ *   - Arrays are C-contiguous, row-major.  A dense layer has W of shape
+ *     (n_in, n_out) and b of shape (n_out):  Y = act(X·W + b).
+ *   - One flat parameter buffer per network: for each layer, W then b.
+ *     Gradients and optimizer state use the same layout.
+ *   - Buffers are owned by the caller (Python).  Nothing here allocates,
+ *     keeps a pointer after returning, or touches global mutable state, so
+ *     every function is reentrant and may run without the GIL.
+ *   - Functions return PYNN_OK (0) or a negative pynn_status; on error the
+ *     output buffers may be partly written but never outside their lengths.
+ *
+ * The block between the CDEF markers is read verbatim by the cffi build script
+ * (csrc/build_core.py), so it holds plain declarations only: no #include,
+ * no #define, no #if.
+ */
+#ifndef PYNN_H
+#define PYNN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* BEGIN CDEF */
+
+typedef enum pynn_status {
+    PYNN_OK = 0,
+    PYNN_ERR_ARGUMENT = -1,    /* a size, code or pointer is invalid */
+    PYNN_ERR_WORKSPACE = -2,   /* the workspace is shorter than pynn_workspace_size() */
+    PYNN_ERR_LABEL = -3        /* a class label is outside [0, n_classes) */
+} pynn_status;
+
+typedef enum pynn_activation {
+    PYNN_LINEAR = 0,
+    PYNN_SIGMOID = 1,
+    PYNN_TANH = 2,
+    PYNN_RELU = 3,
+    PYNN_LEAKY_RELU = 4,       /* slope 0.01 for negative inputs */
+    PYNN_GELU = 5,             /* exact form: x * Phi(x), Phi the normal CDF (erf) */
+    PYNN_SOFTMAX = 6           /* over each row; last layer only */
+} pynn_activation;
+
+typedef enum pynn_loss {
+    PYNN_MSE = 0,              /* mean of (p - y)^2 over all elements */
+    PYNN_MAE = 1,              /* mean of |p - y| */
+    PYNN_HUBER = 2,            /* delta = 1 */
+    PYNN_BCE = 3,              /* sigmoid output; computed on the logits (BCEWithLogits) */
+    PYNN_CROSS_ENTROPY = 4     /* softmax output; computed on the logits (log-sum-exp) */
+} pynn_loss;
+
+typedef enum pynn_optimizer_kind {
+    PYNN_SGD = 0,
+    PYNN_ADAM = 1,
+    PYNN_ADAMW = 2,
+    PYNN_RMSPROP = 3
+} pynn_optimizer_kind;
+
+/* A network's shape and the buffers it trains in.  Filled by Python once and
+ * updated only when a buffer is reallocated.  Pointers are float* for the
+ * _f32 functions and double* for the _f64 ones. */
+typedef struct pynn_net {
+    int64_t n_layers;
+    const int64_t *sizes;      /* n_layers + 1 widths: inputs, then each layer's outputs */
+    const int32_t *acts;       /* n_layers pynn_activation codes */
+    int32_t loss;              /* pynn_loss code */
+    int64_t n_params;          /* length of params and grads */
+    void *params;              /* n_params: W1, b1, W2, b2, ... */
+    void *grads;               /* n_params, same layout */
+    void *state;               /* state_len: optimizer state, slot after slot of n_params */
+    int64_t state_len;
+    void *work;                /* work_len: activations and scratch for one batch */
+    int64_t work_len;
+} pynn_net;
+
+/* Hyperparameters of one update, with PyTorch's meanings.  `step` is the
+ * 1-based index of the update being made (Adam's bias correction uses it). */
+typedef struct pynn_optimizer {
+    int32_t kind;              /* pynn_optimizer_kind */
+    int32_t nesterov;          /* SGD only */
+    double lr;
+    double momentum;           /* SGD, RMSprop */
+    double beta1, beta2;       /* Adam, AdamW */
+    double alpha;              /* RMSprop smoothing constant */
+    double eps;                /* Adam, AdamW, RMSprop */
+    double weight_decay;
+    int64_t step;
+} pynn_optimizer;
+
+/* Number of parameters of the network (sum of n_in*n_out + n_out), or -1 on
+ * an invalid shape or overflow. */
+int64_t pynn_param_count(int64_t n_layers, const int64_t *sizes);
+
+/* Elements of workspace a batch of `batch` rows needs, or -1 on overflow. */
+int64_t pynn_workspace_size(const pynn_net *net, int64_t batch);
+
+/* Elements of optimizer state for n parameters (momentum and moment buffers). */
+int64_t pynn_optimizer_state_size(const pynn_optimizer *opt, int64_t n);
+
+/* ---- single kernels (used by the network functions; exported for tests) ---- */
+
+/* a = act(z), z and a (rows, cols); a may alias z.  Softmax is per row. */
+int pynn_activation_forward_f32(int32_t act, int64_t rows, int64_t cols, const float *z, float *a);
+int pynn_activation_forward_f64(int32_t act, int64_t rows, int64_t cols, const double *z, double *a);
+
+/* dz = da * act'(z), all (rows, cols); a = act(z).  Not for softmax, whose
+ * gradient is only ever taken fused with cross-entropy. */
+int pynn_activation_backward_f32(int32_t act, int64_t rows, int64_t cols, const float *z, const float *a, const float *da, float *dz);
+int pynn_activation_backward_f64(int32_t act, int64_t rows, int64_t cols, const double *z, const double *a, const double *da, double *dz);
+
+/* Z = X·W + b, A = act(Z).  X (batch, n_in), W (n_in, n_out), b (n_out),
+ * Z and A (batch, n_out). */
+int pynn_dense_forward_f32(float *Z, float *A, const float *X, const float *W, const float *b, int64_t batch, int64_t n_in, int64_t n_out, int32_t act);
+int pynn_dense_forward_f64(double *Z, double *A, const double *X, const double *W, const double *b, int64_t batch, int64_t n_in, int64_t n_out, int32_t act);
+
+/* Given dZ (batch, n_out): dW = Xᵀ·dZ (n_in, n_out), db = column sums of dZ
+ * (n_out), dX = dZ·Wᵀ (batch, n_in).  dW, db, dX are overwritten; dX may be
+ * NULL when the input gradient is not needed (first layer). */
+int pynn_dense_backward_f32(float *dX, float *dW, float *db, const float *dZ, const float *X, const float *W, int64_t batch, int64_t n_in, int64_t n_out);
+int pynn_dense_backward_f64(double *dX, double *dW, double *db, const double *dZ, const double *X, const double *W, int64_t batch, int64_t n_in, int64_t n_out);
+
+/* Loss of a batch and, when dout is not NULL, its gradient.  out (batch, k)
+ * is the activated output for mse/mae/huber and the pre-activation logits for
+ * bce/cross_entropy (then dout is the gradient with respect to the logits).
+ * Targets are either y (batch, k) or, for cross-entropy only, labels (batch)
+ * with values in [0, k); the other pointer is NULL.  *loss receives the mean
+ * loss (accumulated in double); *n_correct, if not NULL, the number of
+ * correctly classified rows (cross-entropy) or elements (bce). */
+int pynn_loss_f32(int32_t loss, int64_t batch, int64_t k, const float *out, const float *y, const int64_t *labels, float *dout, double *loss_value, double *n_correct);
+int pynn_loss_f64(int32_t loss, int64_t batch, int64_t k, const double *out, const double *y, const int64_t *labels, double *dout, double *loss_value, double *n_correct);
+
+/* One optimizer update of n parameters in place, PyTorch's rule for
+ * opt->kind.  grads (n) is read only; state has pynn_optimizer_state_size()
+ * elements, zeroed before the first step. */
+int pynn_optimizer_step_f32(const pynn_optimizer *opt, int64_t n, float *params, const float *grads, float *state);
+int pynn_optimizer_step_f64(const pynn_optimizer *opt, int64_t n, double *params, const double *grads, double *state);
+
+/* ---- whole network, over the buffers in pynn_net ---- */
+
+/* out (batch, sizes[n_layers]) = the network's output (probabilities for
+ * sigmoid and softmax outputs).  X is (batch, sizes[0]). */
+int pynn_predict_f32(const pynn_net *net, int64_t batch, const float *X, float *out);
+int pynn_predict_f64(const pynn_net *net, int64_t batch, const double *X, double *out);
+
+/* Forward pass and loss of one batch (see pynn_loss_*), without gradients. */
+int pynn_evaluate_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_evaluate_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+
+/* Forward, loss and backward: net->grads receives the gradient of the mean
+ * loss of the batch; *loss_value the loss; *n_correct (may be NULL) as in
+ * pynn_loss_*. */
+int pynn_gradients_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_gradients_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+
+/* One training step: pynn_gradients, then the optimizer update of
+ * net->params.  *loss_value and *n_correct describe the batch before the
+ * update. */
+int pynn_train_step_f32(const pynn_net *net, const pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_train_step_f64(const pynn_net *net, const pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+
+/* END CDEF */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PYNN_H */

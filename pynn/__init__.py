@@ -1,0 +1,28 @@
+"""pynn: a small, fast neural-network library.
+
+Dense layers, losses, backpropagation and optimizer updates run in C (through
+cffi), with a pure-numpy backend that gives the same numbers where the C core
+is not built.
+
+>>> import pynn
+>>> net = pynn.Network([pynn.Dense(4, 16, "relu"), pynn.Dense(16, 3, "softmax")],
+...                    loss="cross_entropy", optimizer=pynn.Adam(), seed=0)
+>>> net.predict([[0.1, 0.2, 0.3, 0.4]]).shape
+(1, 3)
+"""
+from . import datasets, init
+from .backends import available_backends, backend, get_num_threads, set_backend, set_num_threads
+from .gradcheck import GradcheckError, gradcheck
+from .layers import Dense
+from .network import Network
+from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
+from .serialization import load
+from .training import Callback, History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Adam", "AdamW", "Callback", "Dense", "GradcheckError", "History", "Network", "Optimizer",
+    "RMSprop", "SGD", "available_backends", "backend", "datasets", "get_num_threads", "gradcheck",
+    "init", "load", "set_backend", "set_num_threads",
+]

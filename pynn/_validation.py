@@ -1,0 +1,79 @@
+"""Checks and conversions at the boundary between users' data and the kernels.
+
+Everything a user passes goes through here before it reaches C: anything
+array-like of real numbers is accepted (lists, ints, float16, strided,
+Fortran-order, read-only arrays) and becomes a C-contiguous array of the
+network's dtype; anything else raises TypeError or ValueError naming the
+argument.
+"""
+import numbers
+
+import numpy as np
+
+_NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
+
+
+def as_array(value, name):
+    """``value`` as an ndarray of real numbers (no copy when it already is one)."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (ValueError, TypeError) as exc:  # ragged lists and the like
+            raise ValueError("%s must be an array of numbers: %s" % (name, exc)) from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError("%s must hold real numbers; got dtype %s" % (name, arr.dtype))
+    return arr
+
+
+def as_matrix(value, name, n_cols, dtype):
+    """A C-contiguous (N, n_cols) array of ``dtype`` with N >= 1 and finite values."""
+    arr = value
+    if not (isinstance(arr, np.ndarray) and arr.dtype == dtype and arr.flags.c_contiguous):
+        arr = as_array(value, name)
+    if arr.ndim != 2 or arr.shape[1] != n_cols or arr.shape[0] < 1:
+        hint = " (for one sample use %s.reshape(1, -1))" % name if arr.ndim == 1 else ""
+        raise ValueError("%s must have shape (N, %d) with N >= 1; got shape %s%s"
+                         % (name, n_cols, arr.shape, hint))
+    arr = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(arr).all():
+        raise ValueError("%s contains NaN or infinity" % name)
+    return arr
+
+
+def as_float(value, name, minimum=None, maximum=None, min_inclusive=True, max_inclusive=True):
+    """``value`` as a finite float within the given bounds, else TypeError/ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError("%s must be a real number; got %r" % (name, value))
+    value = float(value)
+    ok = np.isfinite(value)
+    if ok and minimum is not None:
+        ok = value >= minimum if min_inclusive else value > minimum
+    if ok and maximum is not None:
+        ok = value <= maximum if max_inclusive else value < maximum
+    if not ok:
+        lo = "(-inf" if minimum is None else ("[" if min_inclusive else "(") + repr(minimum)
+        hi = "inf)" if maximum is None else repr(maximum) + ("]" if max_inclusive else ")")
+        raise ValueError("%s must be a finite number in %s, %s; got %r" % (name, lo, hi, value))
+    return value
+
+
+def as_int(value, name, minimum=1):
+    """``value`` as an int >= minimum (bools refused), else TypeError/ValueError."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError("%s must be an int; got %r" % (name, value))
+    if value < minimum:
+        raise ValueError("%s must be >= %d; got %d" % (name, minimum, value))
+    return int(value)
+
+
+def as_dtype(value):
+    """"float32"/"float64" (or the numpy types) as a numpy dtype."""
+    try:
+        dt = None if value is None else np.dtype(value)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError("dtype must be 'float32' or 'float64'; got %r" % (value,))
+    return dt

@@ -1,0 +1,133 @@
+"""Loss functions: how far the predictions are from the targets.
+
+Each is the mean over the batch, defined as PyTorch defines it:
+
+==========================  ====================================================
+``mse``                     mean of (p - y)^2 over all elements (MSELoss)
+``mae``                     mean of |p - y| (L1Loss)
+``huber``                   mean of 0.5 d^2 if |d| <= 1 else |d| - 0.5 (HuberLoss)
+``binary_cross_entropy``    sigmoid output; BCEWithLogitsLoss on the logits z
+``cross_entropy``           softmax output; CrossEntropyLoss on the logits z
+==========================  ====================================================
+
+The two cross-entropies are computed from the logits (the last layer's values
+before its activation): the loss is then stable for any z, and its gradient
+with respect to z is simply ``(p - y) / n``.
+"""
+import numpy as np
+
+from ._validation import as_array
+
+#: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
+CODES = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
+NAMES = tuple(CODES)
+FUSED = ("binary_cross_entropy", "cross_entropy")  # computed on the logits
+CLASSIFIERS = FUSED
+
+
+def check_pairing(loss, last_activation):
+    """Raise ValueError unless ``loss`` can follow a last layer with ``last_activation``."""
+    if not isinstance(loss, str) or loss not in CODES:
+        raise ValueError("loss must be one of %s; got %r" % (", ".join(NAMES), loss))
+    if loss == "cross_entropy" and last_activation != "softmax":
+        raise ValueError("loss 'cross_entropy' needs a softmax last layer; the last layer's activation is %r"
+                         % last_activation)
+    if loss == "binary_cross_entropy" and last_activation != "sigmoid":
+        raise ValueError("loss 'binary_cross_entropy' needs a sigmoid last layer; the last layer's "
+                         "activation is %r" % last_activation)
+    if last_activation == "softmax" and loss != "cross_entropy":
+        raise ValueError("a softmax last layer needs loss 'cross_entropy'; got loss %r" % loss)
+
+
+def prepare_targets(loss, y, n_rows, n_out, dtype):
+    """Check and convert targets for ``loss``.
+
+    Returns ``(Y, labels)``: for cross-entropy with integer class labels,
+    ``Y`` is None and ``labels`` an int64 array (N,); otherwise ``Y`` is a
+    C-contiguous array of ``dtype`` with shape (N, n_out) and ``labels`` None.
+    """
+    arr = as_array(y, "y")
+    if arr.shape[:1] != (n_rows,):
+        raise ValueError("y must have %d rows, one per row of X; got shape %s" % (n_rows, arr.shape))
+    if loss == "cross_entropy" and arr.ndim == 1:
+        return None, _class_labels(arr, n_out)
+    if arr.ndim == 1 and n_out == 1:
+        arr = arr.reshape(n_rows, 1)
+    if arr.ndim != 2 or arr.shape[1] != n_out:
+        expected = "(N,) class labels or (N, %d)" % n_out if loss == "cross_entropy" else (
+            "(N,) or (N, 1)" if n_out == 1 else "(N, %d)" % n_out)
+        raise ValueError("y must have shape %s for loss %r; got shape %s" % (expected, loss, arr.shape))
+    Y = np.ascontiguousarray(arr, dtype=dtype)
+    if not np.isfinite(Y).all():
+        raise ValueError("y contains NaN or infinity")
+    if loss in FUSED and ((Y < 0).any() or (Y > 1).any()):
+        raise ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
+    return Y, None
+
+
+def _class_labels(arr, n_classes):
+    if arr.dtype.kind == "f":
+        if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
+            raise ValueError("y must hold integer class labels for loss 'cross_entropy'")
+    elif arr.dtype.kind not in "iub":
+        raise TypeError("y must hold integer class labels; got dtype %s" % arr.dtype)
+    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        raise ValueError("class labels in y must be in [0, %d); got values from %s to %s"
+                         % (n_classes, arr.min(), arr.max()))
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def numpy_loss(loss, out, Y, labels, want_grad=True):
+    """The numpy twin of pynn_loss_* in csrc/losses.inc.
+
+    ``out`` is (N, K): logits for the fused losses, outputs otherwise.
+    Returns ``(mean_loss, grad or None, n_correct)`` with the loss as a Python
+    float accumulated in float64 and the gradient in out's dtype.
+    """
+    dt = out.dtype.type
+    n_rows, k = out.shape
+    if loss in ("mse", "mae", "huber"):
+        d = out - Y
+        dd = d.astype(np.float64)
+        n = d.size
+        if loss == "mse":
+            total, g = np.sum(dd * dd), d
+        elif loss == "mae":
+            total, g = np.sum(np.abs(dd)), np.sign(d)
+        else:
+            small = np.abs(dd) <= 1.0
+            total = np.sum(np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5))
+            g = np.clip(d, dt(-1), dt(1))
+        scale = dt((2.0 if loss == "mse" else 1.0) / n)
+        return float(total) / n, (scale * g if want_grad else None), 0.0
+    if loss == "binary_cross_entropy":
+        z, y = out.astype(np.float64), Y.astype(np.float64)
+        total = np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
+        correct = float(np.sum((out > 0) == (Y > dt(0.5))))
+        grad = None
+        if want_grad:
+            from .activations import sigmoid
+            grad = (sigmoid(out) - Y) * dt(1.0 / out.size)
+        return float(total) / out.size, grad, correct
+    # cross_entropy, from the logits via log-sum-exp
+    m = out.max(axis=1, keepdims=True)
+    e = np.exp(out - m)
+    s = e.sum(axis=1, keepdims=True)
+    lse = m.astype(np.float64) + np.log(s.astype(np.float64))
+    rows = np.arange(n_rows)
+    predicted = out.argmax(axis=1)
+    if labels is not None:
+        total = np.sum(lse[:, 0] - out[rows, labels].astype(np.float64))
+        correct = float(np.sum(predicted == labels))
+    else:
+        total = np.sum(Y.astype(np.float64) * (lse - out.astype(np.float64)))
+        correct = float(np.sum(predicted == Y.argmax(axis=1)))
+    grad = None
+    if want_grad:
+        p = e / s
+        if labels is not None:
+            p[rows, labels] -= 1
+            grad = p * dt(1.0 / n_rows)
+        else:
+            grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * dt(1.0 / n_rows)
+    return float(total) / n_rows, grad, correct

@@ -1,0 +1,69 @@
+"""The numpy backend: the network's forward pass, backward pass and updates in
+plain numpy, over the same parameter buffers as the C core (csrc/network.inc)
+and with the same formulas, so both give the same numbers.
+
+Backpropagation is the chain rule applied layer by layer, from the output
+back: with ``delta`` = dLoss/dz for a layer (z = a_prev @ W + b),
+
+    dLoss/dW      = a_prev.T @ delta
+    dLoss/db      = delta summed over the batch
+    dLoss/da_prev = delta @ W.T,   and the previous layer's delta is that
+                    times its activation's derivative.
+"""
+import numpy as np
+
+from . import activations
+from .losses import FUSED, numpy_loss
+
+
+def _forward(net, X):
+    """Every layer's pre-activation z and output a, for X (batch, n_in)."""
+    zs, outs = [], []
+    a = X
+    for layer, (W, b) in zip(net.layers, net._param_views):
+        z = a @ W + b
+        a = activations.forward(layer.activation, z)
+        zs.append(z)
+        outs.append(a)
+    return zs, outs
+
+
+def _loss_input(net, zs, outs):
+    return zs[-1] if net.loss in FUSED else outs[-1]
+
+
+def predict(net, X):
+    """The network's output for X: probabilities for sigmoid/softmax outputs."""
+    return np.array(_forward(net, X)[1][-1], dtype=net.dtype, copy=True)
+
+
+def evaluate(net, X, Y, labels):
+    """(mean loss, number correct) for one batch, without gradients."""
+    zs, outs = _forward(net, X)
+    loss, _, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels, want_grad=False)
+    return loss, correct
+
+
+def gradients(net, X, Y, labels):
+    """Fill net._grads with dLoss/dparams for one batch; return (loss, correct)."""
+    zs, outs = _forward(net, X)
+    loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
+    last = net.layers[-1]
+    if net.loss not in FUSED:  # the fused losses already gave dLoss/dz
+        delta = activations.backward(last.activation, zs[-1], outs[-1], delta)
+    for i in range(len(net.layers) - 1, -1, -1):
+        a_prev = X if i == 0 else outs[i - 1]
+        W = net._param_views[i][0]
+        dW, db = net._grad_views[i]
+        np.matmul(a_prev.T, delta, out=dW)
+        np.sum(delta, axis=0, out=db)
+        if i > 0:
+            delta = activations.backward(net.layers[i - 1].activation, zs[i - 1], outs[i - 1], delta @ W.T)
+    return loss, correct
+
+
+def train_step(net, X, Y, labels):
+    """gradients(), then the optimizer's update; returns (loss, correct) before it."""
+    loss, correct = gradients(net, X, Y, labels)
+    net.optimizer.numpy_update(net._params, net._grads, net._state)
+    return loss, correct
