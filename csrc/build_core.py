@@ -31,7 +31,7 @@ def compile_args():
     """
     if sys.platform == "win32":
         return ["/O2"]
-    return ["-O2", "-std=c99", "-fvisibility=hidden", "-fno-math-errno"]
+    return ["-O3", "-std=c99", "-fvisibility=hidden", "-fno-math-errno"]
 
 
 ffibuilder = FFI()
