@@ -74,6 +74,6 @@ def as_dtype(value):
         dt = None if value is None else np.dtype(value)
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+    if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError("dtype must be 'float32' or 'float64'; got %r" % (value,))
     return dt
