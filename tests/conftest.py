@@ -22,3 +22,9 @@ def backend(request):
         yield name
     finally:
         pynn.set_backend(previous)
+
+
+def pytest_report_header(config):
+    """Say which pynn is under test: an installed copy or a checkout, and its backends."""
+    return "pynn %s from %s; backends: %s" % (
+        pynn.__version__, os.path.dirname(pynn.__file__), ", ".join(pynn.available_backends()))
