@@ -44,7 +44,7 @@ def test_install_without_a_compiler_falls_back_to_numpy(backend, tmp_path):
         pytest.skip("one install is enough; runs under the numpy parameter")
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".git", "build", "*.so", "*.pyd", "__pycache__", "*.egg-info", ".venv", ".pytest_cache"))
+        ".git", "build", "*.so", "*.pyd", "__pycache__", "*.egg-info", ".venv*", ".pytest_cache"))
     target = tmp_path / "site"
     env = dict(os.environ, CC="/bin/false", LDSHARED="/bin/false", PYNN_REQUIRE_C="0")
     env.pop("PYNN_BACKEND", None)
