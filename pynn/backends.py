@@ -4,7 +4,8 @@ Both backends compute the same things over the same buffers, so a network can
 switch between them at any time.  The choice is process-wide:
 
 - at import, ``PYNN_BACKEND=c|numpy`` picks one; otherwise "c" when the core was
-  built, else "numpy" (with one warning saying so);
+  built, else "numpy" (with one warning saying so; ``PYNN_REQUIRE_C=1`` makes
+  that an ImportError instead, for CI);
 - ``pynn.set_backend(name)`` changes it later; ``pynn.backend()`` tells.
 """
 import os
@@ -85,6 +86,8 @@ def _choose_at_import():
         set_backend(requested)
         return
     if _core is None:
+        if os.environ.get("PYNN_REQUIRE_C") == "1":
+            raise ImportError("PYNN_REQUIRE_C=1 but pynn's C core is not available: %s" % (_C_ERROR,))
         warnings.warn(
             "pynn's C core is not available (%s); using the numpy backend, which gives the "
             "same results more slowly." % (_C_ERROR,),

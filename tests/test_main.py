@@ -6,9 +6,10 @@ import subprocess
 import sys
 
 
-def test_python_m_pynn_trains_the_demo(backend):
+def test_python_m_pynn_trains_the_demo(backend, tmp_path):
     env = dict(os.environ, PYNN_BACKEND=backend)
-    run = subprocess.run([sys.executable, "-m", "pynn", "--epochs", "40"], env=env,
+    # run outside the checkout, so the installed pynn is the one under test
+    run = subprocess.run([sys.executable, "-m", "pynn", "--epochs", "40"], env=env, cwd=str(tmp_path),
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     out = run.stdout
@@ -19,7 +20,7 @@ def test_python_m_pynn_trains_the_demo(backend):
     assert re.search(r"time: [0-9.]+ s for 40 epochs", out)
 
 
-def test_python_m_pynn_rejects_bad_arguments(backend):
-    run = subprocess.run([sys.executable, "-m", "pynn", "--epochs", "0"], capture_output=True, text=True,
-                         timeout=60)
+def test_python_m_pynn_rejects_bad_arguments(backend, tmp_path):
+    run = subprocess.run([sys.executable, "-m", "pynn", "--epochs", "0"], cwd=str(tmp_path),
+                         capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "--epochs must be >= 1" in run.stderr
