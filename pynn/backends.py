@@ -8,13 +8,14 @@ switch between them at any time.  The choice is process-wide:
   that an ImportError instead, for CI);
 - ``pynn.set_backend(name)`` changes it later; ``pynn.backend()`` tells.
 """
+import importlib
 import os
 import warnings
 
 _NAMES = ("c", "numpy")
 
-try:
-    from . import _core  # noqa: F401  (the cffi extension built by setup.py)
+try:  # the cffi extension built by setup.py
+    _core = importlib.import_module(__package__ + "._core")
     _C_ERROR = None
 except ImportError as exc:  # not built, or built for another platform
     _core = None

@@ -58,6 +58,7 @@ def test_install_without_a_compiler_falls_back_to_numpy(backend, tmp_path):
 
     env = dict(os.environ, PYTHONPATH=str(target))
     env.pop("PYNN_BACKEND", None)
+    env.pop("PYNN_REQUIRE_C", None)  # CI sets it; here the missing core is the point
     run = subprocess.run([sys.executable, "-c", SCRIPT], env=env, cwd=str(tmp_path),
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
