@@ -211,6 +211,20 @@ class Network:
             raise
         return float(loss), correct
 
+    def _train_rows(self, X, Y, labels, lo, hi, batch_size):
+        """Train on rows [lo, hi) of checked arrays in consecutive batches of
+        ``batch_size`` (the last may be smaller).  Returns (sum over batches of
+        loss * batch rows, number correct); fit() calls this for chunks of
+        batches between its progress reports and callbacks."""
+        total = correct = 0.0
+        for a in range(lo, hi, batch_size):
+            b = min(a + batch_size, hi)
+            loss, right = self._train_batch(X[a:b], None if Y is None else Y[a:b],
+                                            None if labels is None else labels[a:b])
+            total += loss * (b - a)
+            correct += right
+        return total, correct
+
     def fit(self, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
             callbacks=None):
         """Train for ``epochs`` passes over (X, y) in mini-batches; returns a
@@ -247,6 +261,26 @@ class Network:
         """Save to a safetensors file (weights, architecture, optimizer); see :func:`pynn.load`."""
         from .serialization import save
         save(self, path)
+
+    def explain_step(self, X, y):
+        """One training step shown so it can be checked by hand: see :mod:`pynn.explain`."""
+        from .explain import explain_step
+        return explain_step(self, X, y)
+
+    def __getstate__(self):
+        # pickling (copy.deepcopy, scikit-learn's clone): the C struct points
+        # into this process's memory, and the layer views must be rebuilt
+        state = self.__dict__.copy()
+        state["_c"] = None
+        state["_param_views"] = state["_grad_views"] = None
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._param_views = self._views(self._params)
+        self._grad_views = self._views(self._grads)
+        for layer, (W, b) in zip(self.layers, self._param_views):
+            layer.W, layer.b = W, b
 
     def _copy(self, dtype=None):
         """A new network with the same layers, loss, optimizer settings and weights."""

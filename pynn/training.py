@@ -124,16 +124,20 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
             Le = None if labels is None else labels[order]
         total = correct = 0.0
         last_print = start
-        for batch, lo in enumerate(range(0, n, batch_size)):
-            hi = min(lo + batch_size, n)
+        # batches run in chunks between progress reports; one batch per chunk
+        # when a callback wants to hear about each batch
+        per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
+                        or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
+        chunk_rows = batch_size if per_batch else batch_size * max(1, 4096 // batch_size)
+        for batch, lo in enumerate(range(0, n, chunk_rows)):
+            hi = min(lo + chunk_rows, n)
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
-            loss, right = net._train_batch(Xe[lo:hi], None if Ye is None else Ye[lo:hi],
-                                           None if Le is None else Le[lo:hi])
-            total += loss * (hi - lo)
+            chunk_loss, right = net._train_rows(Xe, Ye, Le, lo, hi, batch_size)
+            total += chunk_loss
             correct += right
             for cb in callbacks:
-                cb.on_batch_end(batch, {"loss": loss, "size": hi - lo})
+                cb.on_batch_end(batch, {"loss": chunk_loss / (hi - lo), "size": hi - lo})
             if live and time.perf_counter() - last_print > 0.5:
                 last_print = time.perf_counter()
                 sys.stdout.write("\rEpoch %d/%d  %d/%d  loss: %.4f" % (epoch + 1, epochs, hi, n, total / hi))
