@@ -10,7 +10,7 @@ import sys
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SOURCES = ["common.c", "core_f32.c", "core_f64.c"]
+SOURCES = ["common.c", "threads.c", "simd_x86.c", "core_f32.c", "core_f64.c"]
 
 
 def read_cdef(header_path):
@@ -25,13 +25,14 @@ def read_cdef(header_path):
 def compile_args():
     """Portable flags only: no -march=native or fast-math in a shipped build.
 
-    -fvisibility=hidden keeps every kernel private to the extension (only the
+    The SIMD micro-kernels carry their own target attributes (simd_x86.c)
+    and are chosen at run time.  -fvisibility=hidden keeps every kernel private to the extension (only the
     module's init function is exported), so no symbol of ours can collide with
     one of libc's or another library's.
     """
     if sys.platform == "win32":
         return ["/O2"]
-    return ["-O3", "-std=c99", "-fvisibility=hidden", "-fno-math-errno"]
+    return ["-O3", "-std=c99", "-pthread", "-fvisibility=hidden", "-fno-math-errno"]
 
 
 ffibuilder = FFI()
@@ -44,6 +45,7 @@ ffibuilder.set_source(
     depends=[os.path.relpath(os.path.join(HERE, f)) for f in os.listdir(HERE)
              if f.endswith((".h", ".inc"))],
     extra_compile_args=compile_args(),
+    extra_link_args=[] if sys.platform == "win32" else ["-pthread"],
     libraries=[] if sys.platform == "win32" else ["m"],
 )
 

@@ -23,8 +23,8 @@ int64_t pynn_max_width(const pynn_net *net)
 
 /* Layout for a batch of B rows: for each layer its pre-activation Z and its
  * output A (B x width each), then two B x max_width scratch buffers that the
- * backward pass ping-pongs between. */
-int64_t pynn_workspace_size(const pynn_net *net, int64_t batch)
+ * backward pass ping-pongs between; then (network.inc) packing space. */
+int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch)
 {
     int64_t per_row = 0;
     int64_t total;
@@ -71,7 +71,8 @@ int pynn_check_net(const pynn_net *net, int64_t batch)
     last = net->acts[net->n_layers - 1];
     if ((net->loss == PYNN_CROSS_ENTROPY) != (last == PYNN_SOFTMAX)) return PYNN_ERR_ARGUMENT;
     if (net->loss == PYNN_BCE && last != PYNN_SIGMOID) return PYNN_ERR_ARGUMENT;
-    need = pynn_workspace_size(net, batch);
+    if (net->simd < PYNN_SIMD_AUTO || net->simd > PYNN_SIMD_AVX512) return PYNN_ERR_ARGUMENT;
+    need = pynn_activation_workspace(net, batch);
     if (need < 0 || net->work_len < need) return PYNN_ERR_WORKSPACE;
     return PYNN_OK;
 }

@@ -4,6 +4,7 @@
 #ifndef PYNN_COMMON_H
 #define PYNN_COMMON_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "pynn.h"
 
@@ -25,9 +26,48 @@ static inline int pynn_muladd_ok(int64_t *acc, int64_t a, int64_t b)
     return 1;
 }
 
-/* Checks the shape, codes and buffer lengths of a network; the batch must be
- * covered by the workspace.  Returns PYNN_OK or an error code. */
+/* Checks the shape, codes and buffer pointers of a network and the batch
+ * size (the workspace length is checked by the typed code, whose packing
+ * space depends on the precision).  Returns PYNN_OK or an error code. */
 int pynn_check_net(const pynn_net *net, int64_t batch);
+
+/* Elements of workspace for activations and backward scratch (without
+ * packing space) for a batch, or -1 on overflow. */
+int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
+
+/* ---- blocked products (gemm.inc, simd_x86.c, threads.c) ---- */
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define PYNN_X86 1
+#else
+#define PYNN_X86 0
+#endif
+
+#if defined(__GNUC__)
+#define PYNN_ALIGN64 __attribute__((aligned(64)))
+#else
+#define PYNN_ALIGN64
+#endif
+
+#define PYNN_MR 6                          /* rows of every micro-kernel's tile */
+#define PYNN_MAX_NR 32                     /* widest tile (AVX-512, float) */
+#define PYNN_BLOCKED_MIN_WORK 32768.0      /* M*N*K from which packing pays */
+#define PYNN_PARALLEL_MIN_WORK 1048576.0   /* M*N*K from which threads pay */
+
+typedef void (*pynn_task_fn)(void *ctx, int32_t part, int32_t n_parts);
+
+/* fn(ctx, part, n_parts) for every part, on the pool's threads (see threads.c). */
+void pynn_pool_run(pynn_pool *pool, pynn_task_fn fn, void *ctx, int32_t n_parts);
+
+/* 1 if this CPU runs the `simd` micro-kernels (PYNN_SIMD_PORTABLE always). */
+int pynn_cpu_has(int32_t simd);
+
+#if PYNN_X86
+void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate);
+void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate);
+void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate);
+void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate);
+#endif
 
 /* Index in `sizes` of the widest layer output (sizes[1..n_layers]). */
 int64_t pynn_max_width(const pynn_net *net);

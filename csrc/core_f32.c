@@ -12,7 +12,17 @@ typedef float real;
 #define R_SQRT sqrtf
 #define R_FABS fabsf
 
+/* blocking of the products (gemm.inc): KC x NC of packed B sits in L2/L3,
+ * MC x KC of packed A in L2; NC is a multiple of every kernel's NR */
+#define GEMM_KC 256
+#define GEMM_MC 96
+#define GEMM_NC 2048
+#define PORTABLE_NR 16
+#define AVX2_NR 16
+#define AVX512_NR 32
+
 #include "activations.inc"
+#include "gemm.inc"
 #include "dense.inc"
 #include "losses.inc"
 #include "optimizers.inc"

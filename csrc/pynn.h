@@ -56,6 +56,18 @@ typedef enum pynn_loss {
     PYNN_CROSS_ENTROPY = 4     /* softmax output; computed on the logits (log-sum-exp) */
 } pynn_loss;
 
+/* Micro-kernel families for the blocked products (chosen at run time). */
+typedef enum pynn_simd {
+    PYNN_SIMD_AUTO = 0,        /* the best this CPU supports */
+    PYNN_SIMD_PORTABLE = 1,    /* plain C */
+    PYNN_SIMD_AVX2 = 2,        /* AVX2 + FMA */
+    PYNN_SIMD_AVX512 = 3       /* AVX-512F */
+} pynn_simd;
+
+/* A pool of worker threads (threads.c).  Made once by the caller and passed
+ * in pynn_net.pool; NULL means single-threaded. */
+typedef struct pynn_pool pynn_pool;
+
 typedef enum pynn_optimizer_kind {
     PYNN_SGD = 0,
     PYNN_ADAM = 1,
@@ -76,8 +88,10 @@ typedef struct pynn_net {
     void *grads;               /* n_params, same layout */
     void *state;               /* state_len: optimizer state, slot after slot of n_params */
     int64_t state_len;
-    void *work;                /* work_len: activations and scratch for one batch */
+    void *work;                /* work_len: activations, scratch and packing space for one batch */
     int64_t work_len;
+    pynn_pool *pool;           /* threads for large products, or NULL */
+    int32_t simd;              /* pynn_simd: which micro-kernels the products use */
 } pynn_net;
 
 /* Hyperparameters of one update, with PyTorch's meanings.  `step` is the
@@ -98,8 +112,19 @@ typedef struct pynn_optimizer {
  * an invalid shape or overflow. */
 int64_t pynn_param_count(int64_t n_layers, const int64_t *sizes);
 
-/* Elements of workspace a batch of `batch` rows needs, or -1 on overflow. */
-int64_t pynn_workspace_size(const pynn_net *net, int64_t batch);
+/* Elements of workspace a batch of `batch` rows needs (with packing space
+ * for net->pool's threads), or -1 on overflow. */
+int64_t pynn_workspace_size_f32(const pynn_net *net, int64_t batch);
+int64_t pynn_workspace_size_f64(const pynn_net *net, int64_t batch);
+
+/* Threads: a pool of n_threads (including the caller), NULL on failure; may
+ * hold fewer threads if the system refuses more (see pynn_pool_size). */
+pynn_pool *pynn_pool_create(int32_t n_threads);
+void pynn_pool_destroy(pynn_pool *pool);
+int32_t pynn_pool_size(const pynn_pool *pool);
+
+/* 1 if this CPU can run the micro-kernels of `simd` (a pynn_simd). */
+int32_t pynn_simd_available(int32_t simd);
 
 /* Elements of optimizer state for n parameters (momentum and moment buffers). */
 int64_t pynn_optimizer_state_size(const pynn_optimizer *opt, int64_t n);
@@ -125,6 +150,16 @@ int pynn_dense_forward_f64(double *Z, double *A, const double *X, const double *
  * NULL when the input gradient is not needed (first layer). */
 int pynn_dense_backward_f32(float *dX, float *dW, float *db, const float *dZ, const float *X, const float *W, int64_t batch, int64_t n_in, int64_t n_out);
 int pynn_dense_backward_f64(double *dX, double *dW, double *db, const double *dZ, const double *X, const double *W, int64_t batch, int64_t n_in, int64_t n_out);
+
+/* C = A·B with the blocked product (gemm.inc), for tests and benchmarks.
+ * A (M x K) is read as A[i*rsa + p*csa], B (K x N) as B[p*rsb + j*csb], C
+ * (M x N) has row stride ldc >= N.  pack has pack_len elements, at least
+ * pynn_matmul_pack_size(pool, max(M, N, K)).  The caller guarantees the
+ * strides stay inside A and B. */
+int pynn_matmul_f32(int32_t simd, pynn_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb, int64_t csb, float *C, int64_t ldc, float *pack, int64_t pack_len);
+int pynn_matmul_f64(int32_t simd, pynn_pool *pool, int64_t M, int64_t N, int64_t K, const double *A, int64_t rsa, int64_t csa, const double *B, int64_t rsb, int64_t csb, double *C, int64_t ldc, double *pack, int64_t pack_len);
+int64_t pynn_matmul_pack_size_f32(const pynn_pool *pool, int64_t max_dim);
+int64_t pynn_matmul_pack_size_f64(const pynn_pool *pool, int64_t max_dim);
 
 /* Loss of a batch and, when dout is not NULL, its gradient.  out (batch, k)
  * is the activated output for mse/mae/huber and the pre-activation logits for

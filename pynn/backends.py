@@ -22,7 +22,6 @@ except ImportError as exc:  # not built, or built for another platform
     _C_ERROR = exc
 
 _current = None
-_num_threads = 1
 
 
 def available_backends():
@@ -61,12 +60,35 @@ def implementation():
     return numpy_backend
 
 
-def set_num_threads(n):
-    """Set the number of threads pynn's kernels may use (an int >= 1).
+def _default_threads():
+    """PYNN_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use."""
+    for var in ("PYNN_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            try:
+                n = int(value.split(",")[0])
+            except ValueError:
+                raise ImportError("%s must be a positive integer; got %r" % (var, value)) from None
+            if n >= 1:
+                return n
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
-    The kernels of this version run on one thread; the setting is kept for the
-    multi-threaded kernels and validated now so code written against it keeps
-    working.
+
+_num_threads = _default_threads()
+_SIMD_NAMES = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
+_simd = "auto"
+
+
+def set_num_threads(n):
+    """Use up to ``n`` threads (an int >= 1) in the C core's large products.
+
+    The default is PYNN_NUM_THREADS, else OMP_NUM_THREADS, else the number of
+    CPUs this process may run on.  Small products always run on the calling
+    thread.  Results do not depend on the number of threads: every output
+    element is computed by the same operations in the same order.
     """
     global _num_threads
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
@@ -75,11 +97,35 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads set with set_num_threads (default 1)."""
+    """The number of threads the C core may use (see set_num_threads)."""
     return _num_threads
 
 
+def set_simd(name):
+    """Choose the C core's micro-kernels: "auto" (the best this CPU has, the
+    default), "portable", "avx2" or "avx512".  For testing and benchmarking;
+    PYNN_SIMD sets it at import.  ValueError if this CPU cannot run them."""
+    global _simd
+    if name not in _SIMD_NAMES:
+        raise ValueError("simd must be one of %s; got %r" % (", ".join(map(repr, _SIMD_NAMES)), name))
+    if _core is not None and not _core.lib.pynn_simd_available(_SIMD_NAMES[name]):
+        raise ValueError("this CPU cannot run the %r kernels" % name)
+    _simd = name
+
+
+def get_simd():
+    """The micro-kernel family requested with set_simd ("auto" by default)."""
+    return _simd
+
+
+def simd_code():
+    return _SIMD_NAMES[_simd]
+
+
 def _choose_at_import():
+    simd = os.environ.get("PYNN_SIMD", "").strip().lower()
+    if simd:
+        set_simd(simd)
     requested = os.environ.get("PYNN_BACKEND", "").strip().lower()
     if requested:
         if requested not in _NAMES:

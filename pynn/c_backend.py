@@ -6,8 +6,11 @@ y are C-contiguous arrays of the network's dtype, labels are int64 and in
 range.  The C side checks sizes again and never writes outside the buffers
 described in its pynn_net struct.
 """
+import os
+
 import numpy as np
 
+from . import backends
 from ._core import ffi, lib
 
 _ERRORS = {
@@ -15,6 +18,39 @@ _ERRORS = {
     lib.PYNN_ERR_WORKSPACE: (RuntimeError, "workspace too small for the batch (a pynn bug)"),
     lib.PYNN_ERR_LABEL: (ValueError, "a class label in y is out of range"),
 }
+
+
+class _Threads:
+    """The process's pool of C worker threads, remade when the thread count
+    changes and after fork (the child has none of the parent's threads)."""
+
+    pool = None
+    size = 0
+    generation = 0  # bumped whenever `pool` is replaced
+
+    @classmethod
+    def get(cls):
+        n = backends.get_num_threads()
+        if cls.pool is None or cls.size != n:
+            pool = lib.pynn_pool_create(n)
+            if pool == ffi.NULL:
+                raise MemoryError("could not start %d threads" % n)
+            # destroyed (threads joined) when no network refers to it any more
+            cls.pool = ffi.gc(pool, lib.pynn_pool_destroy)
+            cls.size = n
+            cls.generation += 1
+        return cls.pool
+
+    @classmethod
+    def forget_after_fork(cls):
+        if cls.pool is not None:
+            ffi.gc(cls.pool, None)  # its threads do not exist here: never join them
+            cls.pool = None
+            cls.generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_Threads.forget_after_fork)
 
 
 def _check(status):
@@ -47,6 +83,9 @@ class CNetwork:
         s.state = self._buffer("state", net._state)
         s.state_len = net._state.size
         self.capacity = 0
+        self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
+        self.pool_generation = -1
+        self.pool = None
         self.opt = ffi.new("pynn_optimizer *")
         self.loss_out = ffi.new("double[2]")  # loss, number correct
 
@@ -56,15 +95,24 @@ class CNetwork:
         return view
 
     def reserve(self, batch):
-        """Make the workspace big enough for ``batch`` rows (it only grows)."""
+        """Point the struct at the current thread pool and kernels, and make
+        the workspace big enough for ``batch`` rows (it only grows)."""
+        s = self.struct
+        s.simd = backends.simd_code()
+        pool = _Threads.get()
+        if self.pool_generation != _Threads.generation:
+            self.pool = pool  # keeps the pool alive while this network may use it
+            s.pool = pool
+            self.pool_generation = _Threads.generation
+            self.capacity = 0  # packing space depends on the number of threads
         if batch <= self.capacity:
             return
-        size = lib.pynn_workspace_size(self.struct, batch)
+        size = self.workspace_size(s, batch)
         if size < 0:
             raise MemoryError("a batch of %d rows needs more workspace than can be addressed" % batch)
         work = np.empty(size, dtype=np.float32 if self.ctype == "float" else np.float64)
-        self.struct.work = self._buffer("work", work)
-        self.struct.work_len = size
+        s.work = self._buffer("work", work)
+        s.work_len = size
         self.capacity = batch
 
     def sync_optimizer(self, optimizer):
