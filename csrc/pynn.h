@@ -35,7 +35,10 @@ typedef enum pynn_status {
     PYNN_OK = 0,
     PYNN_ERR_ARGUMENT = -1,    /* a size, code or pointer is invalid */
     PYNN_ERR_WORKSPACE = -2,   /* the workspace is shorter than pynn_workspace_size() */
-    PYNN_ERR_LABEL = -3        /* a class label is outside [0, n_classes) */
+    PYNN_ERR_LABEL = -3,       /* a class label is outside [0, n_classes) */
+    PYNN_ERR_X_NONFINITE = -4, /* the inputs hold NaN or infinity */
+    PYNN_ERR_Y_NONFINITE = -5, /* the targets hold NaN or infinity */
+    PYNN_ERR_Y_RANGE = -6      /* a bce or cross-entropy target is outside [0, 1] */
 } pynn_status;
 
 typedef enum pynn_activation {
@@ -179,7 +182,11 @@ int pynn_optimizer_step_f64(const pynn_optimizer *opt, int64_t n, double *params
 
 /* ---- whole network, over the buffers in pynn_net ---- */
 
-/* out (batch, sizes[n_layers]) = the network's output (probabilities for
+/* The network functions check their inputs first (finite values, targets
+ * in range, labels in [0, k)) and return a PYNN_ERR_* code before changing
+ * anything if a check fails.
+ *
+ * out (batch, sizes[n_layers]) = the network's output (probabilities for
  * sigmoid and softmax outputs).  X is (batch, sizes[0]). */
 int pynn_predict_f32(const pynn_net *net, int64_t batch, const float *X, float *out);
 int pynn_predict_f64(const pynn_net *net, int64_t batch, const double *X, double *out);
@@ -195,10 +202,19 @@ int pynn_gradients_f32(const pynn_net *net, int64_t batch, const float *X, const
 int pynn_gradients_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
 
 /* One training step: pynn_gradients, then the optimizer update of
- * net->params.  *loss_value and *n_correct describe the batch before the
- * update. */
-int pynn_train_step_f32(const pynn_net *net, const pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
-int pynn_train_step_f64(const pynn_net *net, const pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+ * net->params.  opt->step counts updates: it is incremented, then used as
+ * the index of this update.  *loss_value and *n_correct describe the batch
+ * before the update. */
+int pynn_train_step_f32(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+
+/* Training on rows [0, n_rows) of X (with y or labels) in consecutive
+ * batches of batch_size rows (the last may be smaller): one train step per
+ * batch, every row checked before the first update.  The workspace must
+ * hold a batch of batch_size rows.  *loss_sum receives the sum over batches
+ * of loss * rows, *n_correct the total of n_correct. */
+int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, double *loss_sum, double *n_correct);
+int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, double *loss_sum, double *n_correct);
 
 /* END CDEF */
 

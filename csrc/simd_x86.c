@@ -26,6 +26,10 @@ int pynn_cpu_has(int32_t simd)
 
 /* One kernel body for each (vector type, width): 6 rows x 2 vectors. */
 #define PYNN_KERNEL_BODY(VEC, LOAD, STORE, BCAST, FMA, ADD, ZERO, W, REAL)                 \
+    for (size_t r = 0; r < 6; r++) {  /* start fetching the C tile now, use it last */       \
+        _mm_prefetch((const char *)(C + r * ldc), _MM_HINT_T0);                            \
+        _mm_prefetch((const char *)(C + r * ldc + 2 * W - 1), _MM_HINT_T0);                \
+    }                                                                                      \
     VEC c00 = ZERO(), c01 = ZERO(), c10 = ZERO(), c11 = ZERO(), c20 = ZERO(), c21 = ZERO(), \
         c30 = ZERO(), c31 = ZERO(), c40 = ZERO(), c41 = ZERO(), c50 = ZERO(), c51 = ZERO(); \
     for (size_t p = 0; p < k; p++) {                                                       \

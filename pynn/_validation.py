@@ -28,18 +28,23 @@ def as_array(value, name):
 
 
 def as_matrix(value, name, n_cols, dtype):
-    """A C-contiguous (N, n_cols) array of ``dtype`` with N >= 1 and finite values."""
-    arr = value
-    if not (isinstance(arr, np.ndarray) and arr.dtype == dtype and arr.flags.c_contiguous):
-        arr = as_array(value, name)
+    """A C-contiguous (N, n_cols) array of ``dtype`` with N >= 1.
+
+    Values are not inspected here: the backends check that they are finite
+    (the C core while it reads them), see ``nonfinite_error``."""
+    if (type(value) is np.ndarray and value.dtype == dtype and value.ndim == 2
+            and value.shape[1] == n_cols and value.shape[0] >= 1 and value.flags.c_contiguous):
+        return value  # the fast path: already what the kernels read
+    arr = as_array(value, name)
     if arr.ndim != 2 or arr.shape[1] != n_cols or arr.shape[0] < 1:
         hint = " (for one sample use %s.reshape(1, -1))" % name if arr.ndim == 1 else ""
         raise ValueError("%s must have shape (N, %d) with N >= 1; got shape %s%s"
                          % (name, n_cols, arr.shape, hint))
-    arr = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(arr).all():
-        raise ValueError("%s contains NaN or infinity" % name)
-    return arr
+    return np.ascontiguousarray(arr, dtype=dtype)
+
+
+def nonfinite_error(name):
+    return ValueError("%s contains NaN or infinity" % name)
 
 
 def as_float(value, name, minimum=None, maximum=None, min_inclusive=True, max_inclusive=True):

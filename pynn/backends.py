@@ -22,6 +22,8 @@ except ImportError as exc:  # not built, or built for another platform
     _C_ERROR = exc
 
 _current = None
+_implementation = None  # the module of the current backend
+config_generation = 0  # bumped when threads, kernels or the process (fork) change
 
 
 def available_backends():
@@ -40,7 +42,7 @@ def set_backend(name):
     Raises ValueError for an unknown name and RuntimeError if "c" is asked for
     but the C core is not built.
     """
-    global _current
+    global _current, _implementation
     if not isinstance(name, str) or name not in _NAMES:
         raise ValueError("backend must be one of %s; got %r" % (", ".join(map(repr, _NAMES)), name))
     if name == "c" and _core is None:
@@ -48,16 +50,16 @@ def set_backend(name):
             "pynn's C core is not built (%s); reinstall with a C compiler "
             "(pip install --force-reinstall --no-binary pynn pynn) or use set_backend('numpy')" % (_C_ERROR,)
         )
-    _current = name
+    if name == "c":
+        from . import c_backend as module
+    else:
+        from . import numpy_backend as module
+    _current, _implementation = name, module
 
 
 def implementation():
     """The module that implements the current backend (internal)."""
-    if _current == "c":
-        from . import c_backend
-        return c_backend
-    from . import numpy_backend
-    return numpy_backend
+    return _implementation
 
 
 def _default_threads():
@@ -90,10 +92,11 @@ def set_num_threads(n):
     thread.  Results do not depend on the number of threads: every output
     element is computed by the same operations in the same order.
     """
-    global _num_threads
+    global _num_threads, config_generation
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError("n must be an int >= 1; got %r" % (n,))
     _num_threads = n
+    config_generation += 1
 
 
 def get_num_threads():
@@ -105,12 +108,13 @@ def set_simd(name):
     """Choose the C core's micro-kernels: "auto" (the best this CPU has, the
     default), "portable", "avx2" or "avx512".  For testing and benchmarking;
     PYNN_SIMD sets it at import.  ValueError if this CPU cannot run them."""
-    global _simd
+    global _simd, config_generation
     if name not in _SIMD_NAMES:
         raise ValueError("simd must be one of %s; got %r" % (", ".join(map(repr, _SIMD_NAMES)), name))
     if _core is not None and not _core.lib.pynn_simd_available(_SIMD_NAMES[name]):
         raise ValueError("this CPU cannot run the %r kernels" % name)
     _simd = name
+    config_generation += 1
 
 
 def get_simd():

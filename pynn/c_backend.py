@@ -13,11 +13,25 @@ import numpy as np
 from . import backends
 from ._core import ffi, lib
 
-_ERRORS = {
-    lib.PYNN_ERR_ARGUMENT: (ValueError, "invalid argument passed to the C core"),
-    lib.PYNN_ERR_WORKSPACE: (RuntimeError, "workspace too small for the batch (a pynn bug)"),
-    lib.PYNN_ERR_LABEL: (ValueError, "a class label in y is out of range"),
-}
+from . import losses
+from ._validation import nonfinite_error
+
+
+def _check(status, net=None, labels=None):
+    """Turn a pynn_status into the exception the numpy backend would raise."""
+    if status == lib.PYNN_OK:
+        return
+    if status == lib.PYNN_ERR_X_NONFINITE:
+        raise nonfinite_error("X")
+    if status == lib.PYNN_ERR_Y_NONFINITE:
+        raise nonfinite_error("y")
+    if status == lib.PYNN_ERR_Y_RANGE:
+        raise losses.range_error(net.loss)
+    if status == lib.PYNN_ERR_LABEL:
+        raise losses.label_error(labels, net.n_outputs)
+    if status == lib.PYNN_ERR_WORKSPACE:
+        raise RuntimeError("pynn bug: workspace too small for the batch")
+    raise RuntimeError("pynn bug: the C core rejected its arguments (status %d)" % status)
 
 
 class _Threads:
@@ -47,16 +61,11 @@ class _Threads:
             ffi.gc(cls.pool, None)  # its threads do not exist here: never join them
             cls.pool = None
             cls.generation += 1
+        backends.config_generation += 1
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_Threads.forget_after_fork)
-
-
-def _check(status):
-    if status != lib.PYNN_OK:
-        exc, message = _ERRORS.get(status, (RuntimeError, "C core error %d" % status))
-        raise exc(message)
 
 
 class CNetwork:
@@ -68,7 +77,7 @@ class CNetwork:
         self.predict_fn = getattr(lib, "pynn_predict" + suffix)
         self.evaluate_fn = getattr(lib, "pynn_evaluate" + suffix)
         self.gradients_fn = getattr(lib, "pynn_gradients" + suffix)
-        self.train_step_fn = getattr(lib, "pynn_train_step" + suffix)
+        self.train_rows_fn = getattr(lib, "pynn_train_rows" + suffix)
         self.sizes = ffi.new("int64_t[]", [int(s) for s in net._sizes])
         self.acts = ffi.new("int32_t[]", [int(a) for a in net._act_codes])
         self.buffers = {}  # keep-alive for the from_buffer views the struct points into
@@ -85,8 +94,10 @@ class CNetwork:
         self.capacity = 0
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
         self.pool_generation = -1
+        self.config = -1  # backends.config_generation when threads and simd were last read
         self.pool = None
         self.opt = ffi.new("pynn_optimizer *")
+        self.opt_version = None
         self.loss_out = ffi.new("double[2]")  # loss, number correct
 
     def _buffer(self, name, array):
@@ -97,6 +108,9 @@ class CNetwork:
     def reserve(self, batch):
         """Point the struct at the current thread pool and kernels, and make
         the workspace big enough for ``batch`` rows (it only grows)."""
+        if batch <= self.capacity and self.config == backends.config_generation:
+            return  # the per-step fast path
+        self.config = backends.config_generation
         s = self.struct
         s.simd = backends.simd_code()
         pool = _Threads.get()
@@ -116,61 +130,72 @@ class CNetwork:
         self.capacity = batch
 
     def sync_optimizer(self, optimizer):
+        """Copy the optimizer's hyperparameters (when changed) and step count."""
         o = self.opt
-        o.kind = optimizer.kind
-        o.lr = optimizer.lr
+        if self.opt_version != (optimizer, optimizer._version):
+            o.kind = optimizer.kind
+            o.lr = optimizer.lr
+            o.weight_decay = optimizer.weight_decay
+            o.momentum = getattr(optimizer, "momentum", 0.0)
+            o.nesterov = getattr(optimizer, "nesterov", False)
+            o.alpha = getattr(optimizer, "alpha", 0.0)
+            o.eps = getattr(optimizer, "eps", 0.0)
+            o.beta1, o.beta2 = getattr(optimizer, "betas", (0.0, 0.0))
+            self.opt_version = (optimizer, optimizer._version)
         o.step = optimizer.step
-        o.weight_decay = optimizer.weight_decay
-        o.momentum = getattr(optimizer, "momentum", 0.0)
-        o.nesterov = getattr(optimizer, "nesterov", False)
-        o.alpha = getattr(optimizer, "alpha", 0.0)
-        o.eps = getattr(optimizer, "eps", 0.0)
-        o.beta1, o.beta2 = getattr(optimizer, "betas", (0.0, 0.0))
+        return o
 
-    def read(self, X, Y=None, labels=None):
-        """The cffi views of one batch's arrays (NULL for absent targets)."""
-        x = ffi.from_buffer(self.ctype + "[]", X)
-        y = ffi.NULL if Y is None else ffi.from_buffer(self.ctype + "[]", Y)
-        lab = ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels)
-        return x, y, lab
+    def view(self, array, writable=False):
+        """The cffi view of one of the batch's arrays (NULL for None)."""
+        if array is None:
+            return ffi.NULL
+        return ffi.from_buffer(self.ctype + "[]", array, require_writable=writable)
+
+    @staticmethod
+    def labels(labels):
+        return ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels)
 
 
 def _cnet(net):
-    if net._c is None:
-        net._c = CNetwork(net)
-    return net._c
+    c = net._c
+    if c is None:
+        c = net._c = CNetwork(net)
+    return c
 
 
 def predict(net, X):
     c = _cnet(net)
     n = X.shape[0]
     c.reserve(n)
-    out = np.empty((n, net.layers[-1].n_out), dtype=net.dtype)
-    x, _, _ = c.read(X)
-    _check(c.predict_fn(c.struct, n, x, ffi.from_buffer(c.ctype + "[]", out, require_writable=True)))
+    out = np.empty((n, net.n_outputs), dtype=net.dtype)
+    _check(c.predict_fn(c.struct, n, c.view(X), c.view(out, writable=True)), net)
     return out
 
 
 def evaluate(net, X, Y, labels):
     c = _cnet(net)
     c.reserve(X.shape[0])
-    x, y, lab = c.read(X, Y, labels)
-    _check(c.evaluate_fn(c.struct, X.shape[0], x, y, lab, c.loss_out, c.loss_out + 1))
+    _check(c.evaluate_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
+                         c.loss_out + 1), net, labels)
     return c.loss_out[0], c.loss_out[1]
 
 
 def gradients(net, X, Y, labels):
     c = _cnet(net)
     c.reserve(X.shape[0])
-    x, y, lab = c.read(X, Y, labels)
-    _check(c.gradients_fn(c.struct, X.shape[0], x, y, lab, c.loss_out, c.loss_out + 1))
+    _check(c.gradients_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
+                          c.loss_out + 1), net, labels)
     return c.loss_out[0], c.loss_out[1]
 
 
-def train_step(net, X, Y, labels):
+def train_rows(net, X, Y, labels, batch_size):
+    """Train on all rows of X in consecutive batches of ``batch_size``, in one
+    C call; returns (sum of loss * batch rows, number correct)."""
     c = _cnet(net)
-    c.reserve(X.shape[0])
-    c.sync_optimizer(net.optimizer)
-    x, y, lab = c.read(X, Y, labels)
-    _check(c.train_step_fn(c.struct, c.opt, X.shape[0], x, y, lab, c.loss_out, c.loss_out + 1))
+    c.reserve(min(batch_size, X.shape[0]))
+    opt = c.sync_optimizer(net.optimizer)
+    status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.view(X), c.view(Y), c.labels(labels),
+                             c.loss_out, c.loss_out + 1)
+    net.optimizer.step = opt.step
+    _check(status, net, labels)
     return c.loss_out[0], c.loss_out[1]

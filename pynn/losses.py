@@ -16,7 +16,7 @@ with respect to z is simply ``(p - y) / n``.
 """
 import numpy as np
 
-from ._validation import as_array
+from ._validation import as_array, nonfinite_error
 
 #: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
 CODES = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
@@ -40,41 +40,63 @@ def check_pairing(loss, last_activation):
 
 
 def prepare_targets(loss, y, n_rows, n_out, dtype):
-    """Check and convert targets for ``loss``.
+    """Convert targets for ``loss`` (shapes and types are checked here; values
+    by the backends, see ``check_values``).
 
     Returns ``(Y, labels)``: for cross-entropy with integer class labels,
     ``Y`` is None and ``labels`` an int64 array (N,); otherwise ``Y`` is a
     C-contiguous array of ``dtype`` with shape (N, n_out) and ``labels`` None.
     """
+    if type(y) is np.ndarray and y.flags.c_contiguous and y.shape[:1] == (n_rows,):
+        # fast paths: already what the kernels read
+        if y.ndim == 1 and y.dtype == np.int64 and loss == "cross_entropy":
+            return None, y
+        if y.ndim == 2 and y.dtype == dtype and y.shape[1] == n_out:
+            return y, None
     arr = as_array(y, "y")
     if arr.shape[:1] != (n_rows,):
         raise ValueError("y must have %d rows, one per row of X; got shape %s" % (n_rows, arr.shape))
     if loss == "cross_entropy" and arr.ndim == 1:
-        return None, _class_labels(arr, n_out)
+        return None, _class_labels(arr)
     if arr.ndim == 1 and n_out == 1:
         arr = arr.reshape(n_rows, 1)
     if arr.ndim != 2 or arr.shape[1] != n_out:
         expected = "(N,) class labels or (N, %d)" % n_out if loss == "cross_entropy" else (
             "(N,) or (N, 1)" if n_out == 1 else "(N, %d)" % n_out)
         raise ValueError("y must have shape %s for loss %r; got shape %s" % (expected, loss, arr.shape))
-    Y = np.ascontiguousarray(arr, dtype=dtype)
-    if not np.isfinite(Y).all():
-        raise ValueError("y contains NaN or infinity")
-    if loss in FUSED and ((Y < 0).any() or (Y > 1).any()):
-        raise ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
-    return Y, None
+    return np.ascontiguousarray(arr, dtype=dtype), None
 
 
-def _class_labels(arr, n_classes):
+def _class_labels(arr):
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
             raise ValueError("y must hold integer class labels for loss 'cross_entropy'")
     elif arr.dtype.kind not in "iub":
         raise TypeError("y must hold integer class labels; got dtype %s" % arr.dtype)
-    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
-        raise ValueError("class labels in y must be in [0, %d); got values from %s to %s"
-                         % (n_classes, arr.min(), arr.max()))
+    if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
+        raise ValueError("class labels in y are too large")
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def check_values(loss, Y, labels, n_classes):
+    """The value checks the C core makes while it reads targets, for the
+    numpy backend: finite, probabilities in [0, 1], labels in range."""
+    if Y is not None:
+        if not np.isfinite(Y).all():
+            raise nonfinite_error("y")
+        if loss in FUSED and ((Y < 0).any() or (Y > 1).any()):
+            raise range_error(loss)
+    if labels is not None and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise label_error(labels, n_classes)
+
+
+def range_error(loss):
+    return ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
+
+
+def label_error(labels, n_classes):
+    return ValueError("class labels in y must be in [0, %d); got values from %s to %s"
+                      % (n_classes, labels.min(), labels.max()))
 
 
 def numpy_loss(loss, out, Y, labels, want_grad=True):

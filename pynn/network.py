@@ -202,28 +202,18 @@ class Network:
         return self._train_batch(X, Y, labels)[0]
 
     def _train_batch(self, X, Y, labels):
-        """train_step on already checked arrays; returns (loss, number correct)."""
-        self.optimizer.step += 1
-        try:
-            loss, correct = backends.implementation().train_step(self, X, Y, labels)
-        except BaseException:
-            self.optimizer.step -= 1
-            raise
-        return float(loss), correct
+        """train_step on converted arrays; returns (loss, number correct)."""
+        total, correct = backends.implementation().train_rows(self, X, Y, labels, X.shape[0])
+        return total / X.shape[0], correct
 
     def _train_rows(self, X, Y, labels, lo, hi, batch_size):
-        """Train on rows [lo, hi) of checked arrays in consecutive batches of
-        ``batch_size`` (the last may be smaller).  Returns (sum over batches of
-        loss * batch rows, number correct); fit() calls this for chunks of
-        batches between its progress reports and callbacks."""
-        total = correct = 0.0
-        for a in range(lo, hi, batch_size):
-            b = min(a + batch_size, hi)
-            loss, right = self._train_batch(X[a:b], None if Y is None else Y[a:b],
-                                            None if labels is None else labels[a:b])
-            total += loss * (b - a)
-            correct += right
-        return total, correct
+        """Train on rows [lo, hi) of converted arrays in consecutive batches of
+        ``batch_size`` (the last may be smaller), in one call into the
+        backend.  Returns (sum over batches of loss * batch rows, number
+        correct); fit() calls this for chunks of batches between its progress
+        reports and callbacks."""
+        return backends.implementation().train_rows(
+            self, X[lo:hi], None if Y is None else Y[lo:hi], None if labels is None else labels[lo:hi], batch_size)
 
     def fit(self, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
             callbacks=None):

@@ -13,7 +13,16 @@ back: with ``delta`` = dLoss/dz for a layer (z = a_prev @ W + b),
 import numpy as np
 
 from . import activations
-from .losses import FUSED, numpy_loss
+from ._validation import nonfinite_error
+from .losses import FUSED, check_values, numpy_loss
+
+
+def check_inputs(net, X, Y=None, labels=None, targets=True):
+    """The checks the C core makes on its inputs, with the same errors."""
+    if not np.isfinite(X).all():
+        raise nonfinite_error("X")
+    if targets:
+        check_values(net.loss, Y, labels, net.n_outputs)
 
 
 def _forward(net, X):
@@ -34,11 +43,13 @@ def _loss_input(net, zs, outs):
 
 def predict(net, X):
     """The network's output for X: probabilities for sigmoid/softmax outputs."""
+    check_inputs(net, X, targets=False)
     return np.array(_forward(net, X)[1][-1], dtype=net.dtype, copy=True)
 
 
 def evaluate(net, X, Y, labels):
     """(mean loss, number correct) for one batch, without gradients."""
+    check_inputs(net, X, Y, labels)
     zs, outs = _forward(net, X)
     loss, _, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels, want_grad=False)
     return loss, correct
@@ -46,6 +57,11 @@ def evaluate(net, X, Y, labels):
 
 def gradients(net, X, Y, labels):
     """Fill net._grads with dLoss/dparams for one batch; return (loss, correct)."""
+    check_inputs(net, X, Y, labels)
+    return _backprop(net, X, Y, labels)
+
+
+def _backprop(net, X, Y, labels):
     zs, outs = _forward(net, X)
     loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
     last = net.layers[-1]
@@ -62,8 +78,18 @@ def gradients(net, X, Y, labels):
     return loss, correct
 
 
-def train_step(net, X, Y, labels):
-    """gradients(), then the optimizer's update; returns (loss, correct) before it."""
-    loss, correct = gradients(net, X, Y, labels)
-    net.optimizer.numpy_update(net._params, net._grads, net._state)
-    return loss, correct
+def train_rows(net, X, Y, labels, batch_size):
+    """Train on all rows of X in consecutive batches of ``batch_size``, every
+    row checked first; returns (sum of loss * batch rows, number correct)."""
+    check_inputs(net, X, Y, labels)
+    optimizer = net.optimizer
+    total = correct = 0.0
+    for lo in range(0, X.shape[0], batch_size):
+        hi = lo + batch_size
+        loss, right = _backprop(net, X[lo:hi], None if Y is None else Y[lo:hi],
+                                None if labels is None else labels[lo:hi])
+        optimizer.step += 1
+        optimizer.numpy_update(net._params, net._grads, net._state)
+        total += loss * (min(hi, X.shape[0]) - lo)
+        correct += right
+    return total, correct

@@ -27,6 +27,7 @@ class Optimizer:
     kind = None  # code in the C core (enum pynn_optimizer_kind)
 
     def __init__(self, lr):
+        self._version = 0  # bumped when a hyperparameter changes (the C backend re-reads them)
         self.lr = lr
         self.step = 0
 
@@ -38,6 +39,7 @@ class Optimizer:
     @lr.setter
     def lr(self, value):
         self._lr = as_float(value, "lr", minimum=0.0)
+        self._version += 1
 
     def slots(self):
         """Number of per-parameter state buffers this optimizer keeps."""
