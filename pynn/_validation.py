@@ -32,7 +32,7 @@ def as_matrix(value, name, n_cols, dtype):
 
     Values are not inspected here: the backends check that they are finite
     (the C core while it reads them), see ``nonfinite_error``."""
-    if (type(value) is np.ndarray and value.dtype == dtype and value.ndim == 2
+    if (type(value) is np.ndarray and value.dtype is dtype and value.ndim == 2
             and value.shape[1] == n_cols and value.shape[0] >= 1 and value.flags.c_contiguous):
         return value  # the fast path: already what the kernels read
     arr = as_array(value, name)

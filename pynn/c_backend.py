@@ -98,7 +98,9 @@ class CNetwork:
         self.pool = None
         self.opt = ffi.new("pynn_optimizer *")
         self.opt_version = None
+        self.views = [None, None, None]  # (array, view) for X, y and labels: see cached_view
         self.loss_out = ffi.new("double[2]")  # loss, number correct
+        self.correct_out = self.loss_out + 1
 
     def _buffer(self, name, array):
         view = ffi.from_buffer(self.ctype + "[]", array, require_writable=True)
@@ -151,9 +153,29 @@ class CNetwork:
             return ffi.NULL
         return ffi.from_buffer(self.ctype + "[]", array, require_writable=writable)
 
+    def cached_view(self, array, slot, ctype=None):
+        """view(), remembered for the last small array seen in ``slot``.
+
+        Making a view costs about a microsecond, as much as a whole training
+        step of a tiny network; a training loop that passes the same small
+        arrays again reuses their views.  The cache holds the array itself,
+        so its memory cannot move or be freed while the view exists."""
+        if array is None:
+            return ffi.NULL
+        last = self.views[slot]
+        if last is not None and last[0] is array:
+            return last[1]
+        v = ffi.from_buffer((ctype or self.ctype) + "[]", array)
+        if array.nbytes <= _CACHE_BYTES:
+            self.views[slot] = (array, v)
+        return v
+
     @staticmethod
     def labels(labels):
         return ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels)
+
+
+_CACHE_BYTES = 1 << 16  # views of arrays up to this size are reused (cached_view)
 
 
 def _cnet(net):
@@ -176,7 +198,7 @@ def evaluate(net, X, Y, labels):
     c = _cnet(net)
     c.reserve(X.shape[0])
     _check(c.evaluate_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
-                         c.loss_out + 1), net, labels)
+                         c.correct_out), net, labels)
     return c.loss_out[0], c.loss_out[1]
 
 
@@ -184,7 +206,7 @@ def gradients(net, X, Y, labels):
     c = _cnet(net)
     c.reserve(X.shape[0])
     _check(c.gradients_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
-                          c.loss_out + 1), net, labels)
+                          c.correct_out), net, labels)
     return c.loss_out[0], c.loss_out[1]
 
 
@@ -194,8 +216,9 @@ def train_rows(net, X, Y, labels, batch_size):
     c = _cnet(net)
     c.reserve(min(batch_size, X.shape[0]))
     opt = c.sync_optimizer(net.optimizer)
-    status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.view(X), c.view(Y), c.labels(labels),
-                             c.loss_out, c.loss_out + 1)
+    status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.cached_view(X, 0), c.cached_view(Y, 1),
+                             c.cached_view(labels, 2, "int64_t"), c.loss_out, c.correct_out)
     net.optimizer.step = opt.step
-    _check(status, net, labels)
+    if status:
+        _check(status, net, labels)
     return c.loss_out[0], c.loss_out[1]

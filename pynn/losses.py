@@ -21,6 +21,7 @@ from ._validation import as_array, nonfinite_error
 #: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
 CODES = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
 NAMES = tuple(CODES)
+_INT64 = np.dtype(np.int64)
 FUSED = ("binary_cross_entropy", "cross_entropy")  # computed on the logits
 CLASSIFIERS = FUSED
 
@@ -49,9 +50,9 @@ def prepare_targets(loss, y, n_rows, n_out, dtype):
     """
     if type(y) is np.ndarray and y.flags.c_contiguous and y.shape[:1] == (n_rows,):
         # fast paths: already what the kernels read
-        if y.ndim == 1 and y.dtype == np.int64 and loss == "cross_entropy":
+        if y.ndim == 1 and y.dtype is _INT64 and loss == "cross_entropy":
             return None, y
-        if y.ndim == 2 and y.dtype == dtype and y.shape[1] == n_out:
+        if y.ndim == 2 and y.dtype is dtype and y.shape[1] == n_out:
             return y, None
     arr = as_array(y, "y")
     if arr.shape[:1] != (n_rows,):
