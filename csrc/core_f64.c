@@ -15,7 +15,7 @@ typedef double real;
 /* blocking of the products (gemm.inc): KC x NC of packed B sits in L2/L3,
  * MC x KC of packed A in L2; NC is a multiple of every kernel's NR */
 #define GEMM_KC 256
-#define GEMM_MC 96
+#define GEMM_MC 72
 #define GEMM_NC 1024
 #define PORTABLE_NR 8
 #define AVX2_NR 8

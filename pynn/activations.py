@@ -63,7 +63,7 @@ def forward(name, z):
     if name == "tanh":
         return np.tanh(z)
     if name == "relu":
-        return np.where(z > 0, z, dt(0))
+        return np.maximum(z, dt(0))
     if name == "leaky_relu":
         return np.where(z > 0, z, z * dt(LEAKY_SLOPE))
     if name == "gelu":
@@ -74,21 +74,30 @@ def forward(name, z):
 
 
 def backward(name, z, a, da):
-    """dz = da * act'(z), given z and a = act(z).  (Softmax's gradient is only
-    taken together with cross-entropy, in losses.py.)"""
+    """dz = da * act'(z), given z and a = act(z), computed in place in ``da``
+    (a temporary of the backward pass) and returned.  (Softmax's gradient is
+    only taken together with cross-entropy, in losses.py.)"""
     dt = z.dtype.type
     if name == "linear":
         return da
     if name == "sigmoid":
-        return da * (1 - a) * a
+        da *= 1 - a
+        da *= a
+        return da
     if name == "tanh":
-        return da * (1 - a * a)
+        t = a * a
+        np.subtract(1, t, out=t)
+        da *= t
+        return da
     if name == "relu":
-        return np.where(z > 0, da, dt(0))
+        da *= z > 0
+        return da
     if name == "leaky_relu":
-        return np.where(z > 0, da, da * dt(LEAKY_SLOPE))
+        np.multiply(da, dt(LEAKY_SLOPE), out=da, where=z <= 0)
+        return da
     if name == "gelu":
         cdf = dt(0.5) * (1 + erf(z * dt(_RSQRT2)))
         pdf = dt(_PDF_AT_0) * np.exp(z * z * dt(-0.5))
-        return da * (cdf + z * pdf)
+        da *= cdf + z * pdf
+        return da
     raise ValueError("activation %r has no elementwise derivative" % (name,))

@@ -114,19 +114,19 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
         dd = d.astype(np.float64)
         n = d.size
         if loss == "mse":
-            total, g = np.sum(dd * dd), d
+            total, g = (dd * dd).sum(), d
         elif loss == "mae":
-            total, g = np.sum(np.abs(dd)), np.sign(d)
+            total, g = np.abs(dd).sum(), np.sign(d)
         else:
             small = np.abs(dd) <= 1.0
-            total = np.sum(np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5))
+            total = np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5).sum()
             g = np.clip(d, dt(-1), dt(1))
         scale = dt((2.0 if loss == "mse" else 1.0) / n)
         return float(total) / n, (scale * g if want_grad else None), 0.0
     if loss == "binary_cross_entropy":
         z, y = out.astype(np.float64), Y.astype(np.float64)
-        total = np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))
-        correct = float(np.sum((out > 0) == (Y > dt(0.5))))
+        total = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum()
+        correct = float(((out > 0) == (Y > dt(0.5))).sum())
         grad = None
         if want_grad:
             from .activations import sigmoid
@@ -140,11 +140,11 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
     rows = np.arange(n_rows)
     predicted = out.argmax(axis=1)
     if labels is not None:
-        total = np.sum(lse[:, 0] - out[rows, labels].astype(np.float64))
-        correct = float(np.sum(predicted == labels))
+        total = (lse[:, 0] - out[rows, labels].astype(np.float64)).sum()
+        correct = float((predicted == labels).sum())
     else:
-        total = np.sum(Y.astype(np.float64) * (lse - out.astype(np.float64)))
-        correct = float(np.sum(predicted == Y.argmax(axis=1)))
+        total = (Y.astype(np.float64) * (lse - out.astype(np.float64))).sum()
+        correct = float((predicted == Y.argmax(axis=1)).sum())
     grad = None
     if want_grad:
         p = e / s

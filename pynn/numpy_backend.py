@@ -30,7 +30,8 @@ def _forward(net, X):
     zs, outs = [], []
     a = X
     for layer, (W, b) in zip(net.layers, net._param_views):
-        z = a @ W + b
+        z = a @ W
+        z += b  # the bias after the product, as the C core adds it
         a = activations.forward(layer.activation, z)
         zs.append(z)
         outs.append(a)
@@ -44,7 +45,8 @@ def _loss_input(net, zs, outs):
 def predict(net, X):
     """The network's output for X: probabilities for sigmoid/softmax outputs."""
     check_inputs(net, X, targets=False)
-    return np.array(_forward(net, X)[1][-1], dtype=net.dtype, copy=True)
+    out = _forward(net, X)[1][-1]
+    return out if out.dtype == net.dtype else out.astype(net.dtype)
 
 
 def evaluate(net, X, Y, labels):
