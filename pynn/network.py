@@ -6,6 +6,8 @@ gradients and the optimizer's state are flat arrays of the same layout, so an
 optimizer update is one loop over one buffer.  Both backends work on these
 same buffers; :func:`pynn.set_backend` can switch between them at any time.
 """
+import time
+
 import numpy as np
 
 from . import activations, backends, losses, optimizers
@@ -15,6 +17,8 @@ from .layers import Dense
 
 # Rows per call of predict/evaluate: bounds the workspace on big inputs.
 _CHUNK_ELEMENTS = 1 << 22
+# Seconds of training per call into the backend during fit (see _chunk_rows).
+_CHUNK_SECONDS = 0.05
 
 
 class Network:
@@ -70,6 +74,7 @@ class Network:
         self._param_views = self._views(self._params)
         self._grad_views = self._views(self._grads)
         self._c = None  # the C backend's struct for this network, made on first use
+        self._seconds_per_row = None  # training speed measured by _train_rows
         for layer, (W, b) in zip(self.layers, self._param_views):
             W[...] = init_module.run(layer.init, W.shape, self._rng, "init")
             b[...] = init_module.run(layer.bias_init, b.shape, self._rng, "bias_init")
@@ -213,8 +218,20 @@ class Network:
         backend.  Returns (sum over batches of loss * batch rows, number
         correct); fit() calls this for chunks of batches between its progress
         reports and callbacks."""
-        return backends.implementation().train_rows(
+        start = time.perf_counter()
+        result = backends.implementation().train_rows(
             self, X[lo:hi], None if Y is None else Y[lo:hi], None if labels is None else labels[lo:hi], batch_size)
+        self._seconds_per_row = (time.perf_counter() - start) / (hi - lo)
+        return result
+
+    def _chunk_rows(self, batch_size, seconds=_CHUNK_SECONDS):
+        """Rows for fit's next chunk: whole batches lasting about ``seconds``
+        at the speed measured so far (one batch until something is measured),
+        so progress, callbacks and Ctrl-C are never far away."""
+        if self._seconds_per_row is None:
+            return batch_size
+        batches = int(seconds / max(self._seconds_per_row * batch_size, 1e-9))
+        return batch_size * max(1, batches)
 
     def fit(self, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
             callbacks=None):
@@ -268,6 +285,10 @@ class Network:
 
     def __setstate__(self, state):
         self.__dict__.update(state)
+        for name in ("_params", "_grads", "_state"):  # e.g. joblib.load(..., mmap_mode="r")
+            buffer = getattr(self, name)
+            if not buffer.flags.writeable or not buffer.flags.c_contiguous:
+                setattr(self, name, np.array(buffer, order="C"))
         self._param_views = self._views(self._params)
         self._grad_views = self._views(self._grads)
         for layer, (W, b) in zip(self.layers, self._param_views):
