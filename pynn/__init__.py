@@ -21,8 +21,17 @@ from .training import Callback, History
 
 __version__ = "0.1.0"
 
+
+def export_onnx(net, path, opset=None):
+    """Write ``net`` to ``path`` as an ONNX model: input "X", output "Y" equal
+    to ``net.predict(X)``.  Needs the onnx package (``pip install pynn[onnx]``);
+    see :mod:`pynn.onnx_export`."""
+    from .onnx_export import export_onnx as _export_onnx
+    return _export_onnx(net, path, opset=opset)
+
+
 __all__ = [
     "Adam", "AdamW", "Callback", "Dense", "GradcheckError", "History", "Network", "Optimizer",
-    "RMSprop", "SGD", "available_backends", "backend", "datasets", "get_num_threads", "gradcheck",
+    "RMSprop", "SGD", "available_backends", "backend", "datasets", "export_onnx", "get_num_threads", "gradcheck",
     "init", "load", "set_backend", "set_num_threads",
 ]
