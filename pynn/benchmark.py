@@ -90,13 +90,14 @@ def output_activation(loss):
 
 # ---- contenders -----------------------------------------------------------------
 
-def pynn_runner(backend_name):
+def pynn_runner(backend_name, dtype="float32"):
     def run(sizes, batch, hidden, loss):
         pynn.set_backend(backend_name)
         layers = [pynn.Dense(a, b, hidden) for a, b in zip(sizes[:-2], sizes[1:-1])]
         layers.append(pynn.Dense(sizes[-2], sizes[-1], output_activation(loss)))
-        net = pynn.Network(layers, loss=loss, optimizer=pynn.SGD(lr=LR), seed=0)
+        net = pynn.Network(layers, loss=loss, optimizer=pynn.SGD(lr=LR), seed=0, dtype=dtype)
         X, y = make_data(sizes, batch, loss)
+        X = X.astype(dtype)
         return (lambda: net.train_step(X, y)), (lambda: net.predict(X)), net
     return run
 
@@ -227,9 +228,9 @@ def available(name):
 
 # ---- measurements ----------------------------------------------------------------
 
-def gemm_peak(n=2048):
-    """GFLOP/s of numpy's float32 n x n matmul (the machine's practical peak)."""
-    a = np.random.default_rng(0).normal(size=(n, n)).astype(np.float32)
+def gemm_peak(n=2048, dtype=np.float32):
+    """GFLOP/s of numpy's n x n matmul (the machine's practical peak)."""
+    a = np.random.default_rng(0).normal(size=(n, n)).astype(dtype)
     b = a.copy()
     out = np.empty_like(a)
     seconds = median_time(lambda: np.matmul(a, b, out=out), budget=2.0, repeats=5)
@@ -257,6 +258,19 @@ def memory_report(net, step):
         minimum += 2 * batch * int(net._sizes[1:].sum()) * itemsize
     return {"per_step_peak_bytes": peak - base, "retained_bytes": current - base,
             "buffer_bytes": buffers, "minimum_bytes": minimum, "ratio": buffers / max(1, minimum)}
+
+
+def float64_report(budget):
+    """pynn-c's float64 training step on every workload, and on the large one
+    against numpy's float64 GEMM peak."""
+    peak = gemm_peak(dtype=np.float64)
+    rows = []
+    for name, sizes, batch, hidden, loss in WORKLOADS:
+        step, _, _ = pynn_runner("c", "float64")(sizes, batch, hidden, loss)
+        t = median_time(step, budget)
+        gflops = flops(sizes, batch, True) / t / 1e9
+        rows.append({"workload": name, "step_s": t, "step_gflops": gflops, "peak_pct": 100 * gflops / peak})
+    return {"gemm_peak_gflops": peak, "rows": rows}
 
 
 def digits_fit(epochs=20):
@@ -325,7 +339,7 @@ def ratios(rows, workload, key):
     return {who: r[key] / by["pynn-c"][key] for who, r in by.items() if who != "pynn-c"}
 
 
-def markdown(peak, rows, digits, info):
+def markdown(peak, rows, digits, info, f64=None):
     lines = ["# pynn benchmark", "", "Machine: %s; %s" % (info["machine"], info["threads"]),
              "float32 GEMM peak (numpy 2048x2048 matmul): **%.1f GFLOP/s**" % peak, ""]
     for kind, key in (("Training step (forward + loss + backward + SGD), float32", "step"),
@@ -352,6 +366,14 @@ def markdown(peak, rows, digits, info):
         for name, m in mem:
             lines.append("| %s | %d B | %s | %s | %.2f |" % (name, m["per_step_peak_bytes"], fmt_bytes(m["buffer_bytes"]),
                                                          fmt_bytes(m["minimum_bytes"]), m["ratio"]))
+        lines.append("")
+    if f64:
+        lines += ["## pynn-c in float64", "",
+                  "float64 GEMM peak (numpy 2048x2048 matmul): **%.1f GFLOP/s**" % f64["gemm_peak_gflops"], "",
+                  "| workload | training step | GFLOP/s | % of float64 peak |", "|---|---:|---:|---:|"]
+        for r in f64["rows"]:
+            lines.append("| %s | %s | %.2f | %.1f%% |" % (r["workload"], fmt_time(r["step_s"]), r["step_gflops"],
+                                                        r["peak_pct"]))
         lines.append("")
     if digits:
         lines += ["## Fit: scikit-learn digits, 64-128-10, Adam, batch 32, 20 epochs", "",
@@ -410,6 +432,7 @@ def main(argv=None):
                         + ", ".join(CONTENDERS))
     parser.add_argument("--budget", type=float, default=0.5, help="seconds of timing per measurement")
     parser.add_argument("--no-fit", action="store_true", help="skip the digits fit comparison")
+    parser.add_argument("--no-float64", action="store_true", help="skip pynn-c's float64 measurements")
     parser.add_argument("--out", default="benchmarks/results", help="directory for JSON, markdown and PNG")
     args = parser.parse_args(argv)
     names = args.workloads.split(",")
@@ -431,10 +454,14 @@ def main(argv=None):
             digits = digits_fit()
         else:
             print("digits fit skipped: " + why)
+    f64 = None
+    if not args.no_float64 and "c" in pynn.available_backends():
+        f64 = float64_report(args.budget)
     os.makedirs(args.out, exist_ok=True)
-    report = markdown(peak, rows, digits, info)
+    report = markdown(peak, rows, digits, info, f64)
     with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"info": info, "gemm_peak_gflops": peak, "rows": rows, "digits_fit": digits}, f, indent=1)
+        json.dump({"info": info, "gemm_peak_gflops": peak, "rows": rows, "digits_fit": digits, "float64": f64},
+                  f, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as f:
         f.write(report + "\n")
     drew = chart(rows, os.path.join(args.out, "results.png"))
