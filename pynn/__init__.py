@@ -10,7 +10,7 @@ is not built.
 >>> net.predict([[0.1, 0.2, 0.3, 0.4]]).shape
 (1, 3)
 """
-from . import datasets, init
+from . import callbacks, datasets, init, schedules
 from .backends import available_backends, backend, get_num_threads, set_backend, set_num_threads
 from .gradcheck import GradcheckError, gradcheck
 from .layers import Dense
@@ -32,6 +32,7 @@ def export_onnx(net, path, opset=None):
 
 __all__ = [
     "Adam", "AdamW", "Callback", "Dense", "GradcheckError", "History", "Network", "Optimizer",
-    "RMSprop", "SGD", "available_backends", "backend", "datasets", "export_onnx", "get_num_threads", "gradcheck",
-    "init", "load", "set_backend", "set_num_threads",
+    "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx", "get_num_threads",
+    "gradcheck",
+    "init", "load", "schedules", "set_backend", "set_num_threads",
 ]

@@ -1,10 +1,11 @@
-"""``python -m pynn``: the demo job.
+"""``python -m pynn``: the ``pynn`` command, whose default is the demo job.
 
-Trains a small network on generated data (three interleaved spirals, which no
-straight line separates), shows progress, and prints the backend, the test
-accuracy and the time taken.  Needs nothing beyond pynn itself.
+The demo trains a small network on generated data (three interleaved
+spirals, which no straight line separates), shows progress, and prints the
+backend, the test accuracy and the time taken.  Needs nothing beyond pynn
+itself.  The other subcommands (train, predict, bench, lr-sweep, init-demo)
+are in :mod:`pynn.cli`.
 """
-import argparse
 import sys
 import time
 
@@ -52,20 +53,9 @@ def demo(epochs=150, backend=None, seed=0, hidden=64, dtype="float32"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="pynn", description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=150, help="training epochs (default 150)")
-    parser.add_argument("--backend", choices=["c", "numpy"], help="backend (default: the best available)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for data, weights and shuffling")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error("--epochs must be >= 1")
-    try:
-        demo(epochs=args.epochs, backend=args.backend, seed=args.seed, dtype=args.dtype)
-    except (RuntimeError, ValueError) as exc:
-        print("pynn: error: %s" % exc, file=sys.stderr)
-        return 1
-    return 0
+    """The ``pynn`` command: see :mod:`pynn.cli` (with no subcommand it runs :func:`demo`)."""
+    from pynn.cli import main as cli_main
+    return cli_main(argv)
 
 
 if __name__ == "__main__":

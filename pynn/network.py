@@ -234,12 +234,13 @@ class Network:
         return batch_size * max(1, batches)
 
     def fit(self, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
-            callbacks=None):
+            callbacks=None, validation_split=0.0):
         """Train for ``epochs`` passes over (X, y) in mini-batches; returns a
         :class:`pynn.History`.  See :func:`pynn.training.fit`."""
         from .training import fit
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
-                   validation_data=validation_data, verbose=verbose, callbacks=callbacks)
+                   validation_data=validation_data, verbose=verbose, callbacks=callbacks,
+                   validation_split=validation_split)
 
     # ---- weights --------------------------------------------------------------
 

@@ -1,16 +1,32 @@
-"""The training loop: epochs of shuffled mini-batches, with history, progress
-output and callbacks."""
+"""The training loop: epochs of shuffled mini-batches, with history, metrics,
+progress output and callbacks.
+
+``fit`` runs the Python side of training: it shuffles, splits off validation
+data, reports progress and calls the callbacks between chunks of batches; the
+batches themselves run in ``Network._train_rows`` (one call per chunk).
+Callbacks ready to use are in :mod:`pynn.callbacks`.
+"""
+import math
 import sys
 import time
 
+import numpy as np
 
-from ._validation import as_int
+from ._validation import as_float, as_int, nonfinite_error
+from .losses import check_values
+
+# verbose=1 draws its progress bar with tqdm when it is installed; set this to
+# False to get pynn's own plain in-place line instead.
+_USE_TQDM = True
 
 
 class History:
     """What fit() recorded: ``history[metric]`` is a list with one value per
-    epoch ("loss", "accuracy" for classifiers, and "val_"-prefixed ones when
-    validation data is given); ``epoch`` lists the epoch indices."""
+    epoch ("loss"; "accuracy" for classifiers or "mae" for regression losses;
+    "val_"-prefixed ones when there is validation data; "lr" when a learning
+    rate callback reports it); ``epoch`` lists the epoch indices (from 0) and
+    ``params`` the settings of the run.
+    """
 
     def __init__(self):
         self.history = {}
@@ -22,6 +38,14 @@ class History:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
+    def plot(self, path=None, metrics=None):
+        """Draw the learning curves (one panel per metric, training and
+        validation together) and save them as a PNG at ``path`` when given.
+        Returns the matplotlib Figure.  Needs matplotlib (``pip install
+        pynn[plot]``); see :func:`pynn.plotting.plot_history`."""
+        from .plotting import plot_history
+        return plot_history(self, path=path, metrics=metrics)
+
     def __repr__(self):
         return "History(epochs=%d, metrics=%s)" % (len(self.epoch), list(self.history))
 
@@ -31,7 +55,11 @@ class Callback:
 
     Override any of the methods; ``self.model`` is the network being trained.
     Set ``self.model.stop_training = True`` to stop after the current epoch.
-    ``logs`` is a dict of the latest metrics ("loss", "accuracy", "val_loss", ...).
+    ``logs`` is a dict of the latest metrics ("loss", "accuracy", "val_loss",
+    ...).  At the end of an epoch every callback gets the same dict, in the
+    order of the ``callbacks`` list, and the History records it after the
+    last one: a callback may add entries (the learning rate callbacks add
+    "lr").
     """
 
     model = None
@@ -59,7 +87,7 @@ class Callback:
 
 
 def _format(logs):
-    return " - ".join("%s: %.4f" % kv for kv in logs.items())
+    return " - ".join("%s: %.4g" % (k, v) if k == "lr" else "%s: %.4f" % (k, v) for k, v in logs.items())
 
 
 def _check_callbacks(callbacks):
@@ -74,26 +102,117 @@ def _check_callbacks(callbacks):
     return callbacks
 
 
-def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1, callbacks=None):
+def _mae(net, X, Y):
+    """Mean absolute error of net's outputs on X against Y (N, K), over all elements."""
+    return float(np.mean(np.abs(net.predict(X).astype(np.float64) - Y)))
+
+
+def _scores(net, X, Y, labels):
+    """evaluate() on checked arrays, plus "mae" for the regression losses."""
+    scores = net.evaluate(X, labels if Y is None else Y)
+    if not net.is_classifier:
+        scores["mae"] = _mae(net, X, Y)
+    return scores
+
+
+class _Bar:
+    """verbose=1: a progress bar for one epoch, counted in batches.
+
+    tqdm draws it when installed; otherwise a plain line redrawn in place with
+    a carriage return (only on a terminal: elsewhere just the finished line is
+    written, so logs stay clean).
+    """
+
+    def __init__(self, epoch, epochs, n_batches):
+        self.title = "Epoch %d/%d" % (epoch + 1, epochs)
+        self.n_batches = n_batches
+        self.done = 0
+        self.tqdm = None
+        self.live = sys.stdout.isatty()
+        self.last_draw = 0.0
+        if _USE_TQDM:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                tqdm = None
+            if tqdm is not None:
+                self.tqdm = tqdm(total=n_batches, desc=self.title, unit="batch", file=sys.stdout,
+                                 leave=True, dynamic_ncols=True)
+
+    def update(self, batches, loss):
+        self.done += batches
+        if self.tqdm is not None:
+            self.tqdm.set_postfix_str("loss: %.4f" % loss, refresh=False)
+            self.tqdm.update(batches)
+        elif self.live and time.perf_counter() - self.last_draw > 0.1:
+            self.last_draw = time.perf_counter()
+            sys.stdout.write("\r%s - loss: %.4f" % (self._line(), loss))
+            sys.stdout.flush()
+
+    def close(self, logs, seconds):
+        if self.tqdm is not None:
+            self.tqdm.set_postfix_str(_format(logs), refresh=False)
+            self.tqdm.close()
+            return
+        sys.stdout.write("%s%s - %.2fs - %s\n" % ("\r" if self.live else "", self._line(), seconds,
+                                                  _format(logs)))
+        sys.stdout.flush()
+
+    def _line(self, width=30):
+        filled = width * self.done // self.n_batches
+        arrow = ">" if filled < width else ""
+        bar = "=" * filled + arrow + "." * (width - filled - len(arrow))
+        return "%s [%s] %d/%d" % (self.title, bar, self.done, self.n_batches)
+
+
+def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
+        callbacks=None, validation_split=0.0):
     """Train ``net`` on (X, y) and return a History.
 
     Each epoch visits every sample once, in mini-batches of ``batch_size``
     (the last may be smaller), reshuffled each epoch with the network's seeded
-    generator when ``shuffle``.  The epoch's "loss" is the mean of the batch
-    losses (each taken before its update), weighted by batch size, as Keras
-    reports it; ``validation_data=(X_val, y_val)`` is evaluated after each
-    epoch.  ``verbose``: 0 silent, 1 a progress line per epoch (updated in
-    place during long epochs on a terminal), 2 one line per epoch.
+    generator when ``shuffle``.
+
+    Validation: ``validation_data=(X_val, y_val)``, or ``validation_split``, a
+    fraction in [0, 1) of the data held out for it: as in Keras, the *last*
+    rows of X and y as given (taken before any shuffling, so shuffle the data
+    first if it is ordered, e.g. by class).  ``validation_data`` wins when both
+    are given.
+
+    Metrics per epoch, in ``History.history`` and in the ``logs`` callbacks
+    get:
+
+    - "loss": the mean of the batch losses (each taken before its update),
+      weighted by batch size, as Keras reports it;
+    - "accuracy" (classifiers): the share of correct predictions over the
+      same batches, before their updates;
+    - "mae" (regression losses): the mean absolute error over all outputs on
+      the training data, measured with the weights at the end of the epoch
+      (one extra forward pass);
+    - "val_loss", "val_accuracy" / "val_mae": the same measured on the
+      validation data at the end of the epoch.
+
+    ``verbose``: 0 silent; 1 a progress bar per epoch (tqdm when installed,
+    otherwise a plain line redrawn in place) closed by the epoch's metrics;
+    2 one line per epoch.
+
+    ``callbacks``: :class:`Callback` objects (see :mod:`pynn.callbacks`).
 
     Interrupting (Ctrl-C) leaves the network with the weights of the last
     completed step and ``net.history`` holding the finished epochs.
     """
     epochs = as_int(epochs, "epochs", minimum=0)
     batch_size = as_int(batch_size, "batch_size")
-    if verbose not in (0, 1, 2):
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError("verbose must be 0, 1 or 2; got %r" % (verbose,))
+    validation_split = as_float(validation_split, "validation_split", 0.0, 1.0, max_inclusive=False)
     callbacks = _check_callbacks(callbacks)
     X, Y, labels = net._batch(X, y)
+    # the kernels check each chunk as they train on it; check all the data
+    # once here, so that rejected data leaves the network untouched
+    if not np.isfinite(X).all():
+        raise nonfinite_error("X")
+    check_values(net.loss, Y, labels, net.n_outputs)
     val = None
     if validation_data is not None:
         try:
@@ -101,16 +220,32 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
         val = net._batch(X_val, y_val)
+    elif validation_split > 0:
+        n_all = X.shape[0]
+        split_at = int(math.floor(n_all * (1.0 - validation_split)))
+        if split_at < 1 or split_at >= n_all:
+            raise ValueError("validation_split=%r leaves %d training and %d validation rows of %d; "
+                             "both must be at least 1" % (validation_split, split_at, n_all - split_at, n_all))
+        val = (X[split_at:], None if Y is None else Y[split_at:],
+               None if labels is None else labels[split_at:])
+        X, Y, labels = (X[:split_at], None if Y is None else Y[:split_at],
+                        None if labels is None else labels[:split_at])
 
     n = X.shape[0]
+    n_batches = -(-n // batch_size)
     history = History()
-    history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n}
+    history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n, "steps": n_batches,
+                      "verbose": verbose}
     net.history = history
     net.stop_training = False
     for cb in callbacks:
         cb.set_model(net)
         cb.on_train_begin({})
-    live = verbose == 1 and sys.stdout.isatty()
+    # batches run in chunks of whole batches between progress reports (about
+    # 50 ms each, see Network._chunk_rows); one batch per chunk when a
+    # callback wants to hear about each batch
+    per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
+                    or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     logs = {}
     for epoch in range(epochs):
         for cb in callbacks:
@@ -122,15 +257,11 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
             Xe = X[order]
             Ye = None if Y is None else Y[order]
             Le = None if labels is None else labels[order]
+        bar = _Bar(epoch, epochs, n_batches) if verbose == 1 else None
         total = correct = 0.0
-        last_print = start
-        # batches run in chunks between progress reports; one batch per chunk
-        # when a callback wants to hear about each batch
-        per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
-                        or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
-        chunk_rows = batch_size if per_batch else batch_size * max(1, 4096 // batch_size)
-        for batch, lo in enumerate(range(0, n, chunk_rows)):
-            hi = min(lo + chunk_rows, n)
+        batch = lo = 0
+        while lo < n:
+            hi = min(lo + (batch_size if per_batch else net._chunk_rows(batch_size)), n)
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
             chunk_loss, right = net._train_rows(Xe, Ye, Le, lo, hi, batch_size)
@@ -138,22 +269,23 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
             correct += right
             for cb in callbacks:
                 cb.on_batch_end(batch, {"loss": chunk_loss / (hi - lo), "size": hi - lo})
-            if live and time.perf_counter() - last_print > 0.5:
-                last_print = time.perf_counter()
-                sys.stdout.write("\rEpoch %d/%d  %d/%d  loss: %.4f" % (epoch + 1, epochs, hi, n, total / hi))
-                sys.stdout.flush()
+            if bar is not None:
+                bar.update(-(-(hi - lo) // batch_size), total / hi)
+            batch, lo = batch + 1, hi
         logs = net._metrics(total / n, correct, n)
+        if not net.is_classifier:
+            logs["mae"] = _mae(net, X, Y)
         if val is not None:
-            vX, vY, vlabels = val
-            scores = net.evaluate(vX, vlabels if vY is None else vY)
-            logs.update({"val_" + k: v for k, v in scores.items()})
-        history._record(epoch, logs)
-        if verbose:
-            line = "Epoch %d/%d - %.2fs - %s" % (epoch + 1, epochs, time.perf_counter() - start, _format(logs))
-            sys.stdout.write(("\r" if live else "") + line + "\n")
+            logs.update({"val_" + k: v for k, v in _scores(net, *val).items()})
+        seconds = time.perf_counter() - start
+        if bar is not None:
+            bar.close(logs, seconds)
+        elif verbose == 2:
+            sys.stdout.write("Epoch %d/%d - %.2fs - %s\n" % (epoch + 1, epochs, seconds, _format(logs)))
             sys.stdout.flush()
         for cb in callbacks:
-            cb.on_epoch_end(epoch, dict(logs))
+            cb.on_epoch_end(epoch, logs)
+        history._record(epoch, logs)
         if net.stop_training:
             break
     for cb in callbacks:

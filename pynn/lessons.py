@@ -1,0 +1,292 @@
+"""Small experiments that show how training behaves.
+
+- :func:`lr_sweep`: the same network (same seed, so the same start and the
+  same batches) trained at several learning rates.  Too small a rate barely
+  moves the loss, a good one brings it down fast, too large a one makes it
+  blow up; the sweep records a run whose loss stops being finite (or grows
+  past 1000 times its starting value) as diverged and stops it.
+- :func:`init_demo`: why weights start random.  If every weight of a layer
+  starts equal (``zeros``, ``constant``), all its hidden units compute the
+  same thing, get the same gradient and stay identical for ever, so the
+  layer acts like one unit; random starts break that symmetry.
+
+Both return result objects with the numbers (``.to_text()`` / ``str()`` for
+a table) and draw a chart when given ``path`` (needs matplotlib).  They run
+in float64 by default, so both backends print the same digits.  The same
+lessons are on the command line: ``pynn lr-sweep`` and ``pynn init-demo``.
+"""
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import init as init_module
+from ._validation import as_float, as_int
+from .layers import Dense
+from .network import Network
+from .optimizers import SGD
+from .training import Callback
+
+__all__ = ["InitDemoResult", "SweepResult", "init_demo", "lr_sweep", "sine_data", "xor_data"]
+
+DIVERGENCE_FACTOR = 1000.0  # a loss this many times the starting loss counts as diverged
+
+
+def sine_data(n=128, seed=0):
+    """A 1-D regression problem: y = sin(1.5 x) + noise (sd 0.1), x uniform on [-2, 2]."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-2.0, 2.0, size=(n, 1))
+    return X, np.sin(1.5 * X) + 0.1 * rng.normal(size=X.shape)
+
+
+def xor_data(n_per_cluster=50, noise=0.3, seed=0):
+    """Four noisy clusters around (±1, ±1) labelled by XOR of the signs: no
+    straight line separates the classes, so one hidden unit is not enough."""
+    rng = np.random.default_rng(seed)
+    centers = np.array([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]])
+    X = np.concatenate([c + noise * rng.normal(size=(n_per_cluster, 2)) for c in centers])
+    return X, np.repeat([0, 1, 1, 0], n_per_cluster)
+
+
+class _Watch(Callback):
+    """Calls ``fn(epoch, logs)`` after each epoch; stops training when it returns True."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.fn(epoch, logs):
+            self.model.stop_training = True
+
+
+# ---- learning rates --------------------------------------------------------------------------
+
+@dataclass
+class SweepResult:
+    """What :func:`lr_sweep` found.
+
+    ``curves[lr]`` is the training loss of each epoch (inf from the epoch a
+    run diverged; the run stops there), ``diverged[lr]`` that epoch (from 1)
+    or None, ``initial_loss`` the loss before training (the same for all).
+    """
+    lrs: tuple
+    epochs: int
+    initial_loss: float
+    curves: dict
+    diverged: dict
+
+    @property
+    def final(self):
+        """The last recorded loss of each run (inf for a diverged one)."""
+        return {lr: (c[-1] if c else self.initial_loss) for lr, c in self.curves.items()}
+
+    @property
+    def best_lr(self):
+        """The rate with the lowest final loss."""
+        return min(self.lrs, key=lambda lr: self.final[lr])
+
+    def verdict(self, lr):
+        """"good", "too small" or "too large", with the reason."""
+        best = self.final[self.best_lr]
+        if self.diverged[lr] is not None:
+            return "too large: diverged at epoch %d" % self.diverged[lr]
+        if lr == self.best_lr:
+            return "good: lowest final loss"
+        ratio = "final loss %.3g x the best" % (self.final[lr] / best) if best > 0 else "higher final loss"
+        return ("too small: " if lr < self.best_lr else "too large: ") + ratio
+
+    def to_text(self):
+        marks = sorted({1, min(10, self.epochs), self.epochs} | set(range(0, self.epochs + 1, 10)) - {0})
+        header = ["lr"] + ["epoch %d" % e for e in marks] + ["verdict"]
+        rows = []
+        for lr in self.lrs:
+            c = self.curves[lr]
+            cells = [("%.4g" % c[e - 1] if math.isfinite(c[e - 1]) else "inf") if e <= len(c) else "-"
+                     for e in marks]
+            rows.append(["%g" % lr] + cells + [self.verdict(lr)])
+        lines = ["Training loss by learning rate (same network and batches; loss before training %.4g)"
+                 % self.initial_loss]
+        widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+        for r in [header] + rows:
+            lines.append("  ".join(c.rjust(w) if i < len(r) - 1 else c for i, (c, w) in enumerate(zip(r, widths))))
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def plot(self, path=None):
+        """The loss curves on a log scale from the starting loss (epoch 0), a
+        diverged run drawn up to the top of the chart (10 times the starting
+        loss); needs matplotlib.  PNG at ``path`` when given."""
+        from .plotting import plot_curves
+        top = 10 * self.initial_loss
+        curves = {}
+        for lr in self.lrs:
+            label = "lr = %g" % lr + (" (diverged)" if self.diverged[lr] is not None else "")
+            curves[label] = [self.initial_loss] + [min(v, top) for v in self.curves[lr]]
+        return plot_curves(curves, path=path, title="training loss by learning rate", log_y=True, y_max=top,
+                           first_x=0)
+
+
+def _sweep_network(n_in, n_out, hidden, loss, lr, seed, dtype):
+    out_act = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear")
+    return Network([Dense(n_in, hidden, "tanh"), Dense(hidden, n_out, out_act)], loss=loss,
+                   optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
+
+
+def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, loss="mse",
+             batch_size=16, seed=0, dtype="float64", path=None):
+    """Train one network (a tanh hidden layer of ``hidden`` units, plain SGD)
+    from the same seeded start at each learning rate in ``lrs`` and return a
+    :class:`SweepResult` with the loss curves.
+
+    The data default to :func:`sine_data` (regression, ``loss="mse"``); pass
+    ``X``, ``y`` and ``loss`` for your own (the output layer follows the
+    loss: softmax for "cross_entropy", sigmoid for "binary_cross_entropy",
+    linear otherwise).  A run whose loss becomes non-finite or exceeds
+    ``DIVERGENCE_FACTOR`` times the starting loss is stopped and recorded as
+    diverged.  With ``path``, the curves are also saved as a PNG chart.
+    """
+    lrs = tuple(as_float(lr, "lrs[%d]" % i, minimum=0.0, min_inclusive=False) for i, lr in enumerate(lrs))
+    if not lrs:
+        raise ValueError("lrs must hold at least one learning rate")
+    epochs = as_int(epochs, "epochs")
+    if X is None:
+        X, y = sine_data()
+    elif y is None:
+        raise ValueError("y is needed with X")
+    X = np.asarray(X)
+    if X.ndim == 1:  # one input feature
+        X = X.reshape(-1, 1)
+    if loss == "cross_entropy" and np.asarray(y).ndim == 1:
+        n_out = int(np.max(y)) + 1
+    else:
+        n_out = 1 if np.asarray(y).ndim == 1 else np.asarray(y).shape[1]
+    n_in = X.shape[1] if X.ndim == 2 else 1  # anything else: Network says what it expects
+
+    curves, diverged, initial = {}, {}, None
+    for lr in lrs:
+        net = _sweep_network(n_in, n_out, hidden, loss, lr, seed, dtype)
+        if initial is None:
+            initial = net.evaluate(X, y)["loss"]
+        losses, stop = [], [None]
+
+        def watch(epoch, logs, losses=losses, stop=stop):
+            value = logs["loss"]
+            if not math.isfinite(value) or value > DIVERGENCE_FACTOR * initial:
+                losses.append(math.inf)
+                stop[0] = epoch + 1
+                return True
+            losses.append(value)
+            return False
+
+        with np.errstate(all="ignore"):  # overflow on the way to inf is the lesson, not an error
+            net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(watch)])
+        curves[lr], diverged[lr] = losses, stop[0]
+    result = SweepResult(lrs, epochs, initial, curves, diverged)
+    if path is not None:
+        result.plot(path)
+    return result
+
+
+# ---- initialisation --------------------------------------------------------------------------
+
+def _hidden_spread(net):
+    """The largest difference between two hidden units' incoming weights or biases:
+    max over inputs i of (max_j W1[i, j] - min_j W1[i, j]), with the bias as one more input."""
+    incoming = np.vstack([net.layers[0].W, net.layers[0].b]).astype(np.float64)
+    return float(np.ptp(incoming, axis=1).max())
+
+
+def _distinct_units(net):
+    incoming = np.vstack([net.layers[0].W, net.layers[0].b])
+    return len({tuple(col) for col in incoming.T.tolist()})
+
+
+@dataclass
+class InitDemoResult:
+    """What :func:`init_demo` found, per initialisation name: ``spread[name]``
+    (the largest difference between two hidden units' incoming weights,
+    before training and after each epoch), ``accuracy[name]`` (per epoch, on
+    the training data), ``final_accuracy``, ``final_loss`` and
+    ``distinct_units`` (how many hidden units differ at the end, of
+    ``hidden``)."""
+    hidden: int
+    epochs: int
+    spread: dict
+    accuracy: dict
+    final_accuracy: dict
+    final_loss: dict
+    distinct_units: dict = field(default_factory=dict)
+
+    def to_text(self):
+        header = ["init", "spread before", "spread after", "distinct hidden units", "accuracy", "loss"]
+        rows = [[name, "%.4g" % self.spread[name][0], "%.4g" % self.spread[name][-1],
+                 "%d of %d" % (self.distinct_units[name], self.hidden), "%.3f" % self.final_accuracy[name],
+                 "%.4f" % self.final_loss[name]] for name in self.spread]
+        lines = ["Hidden units after %d epochs on XOR (spread: the largest difference between two hidden "
+                 "units' incoming weights)" % self.epochs]
+        widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+        for r in [header] + rows:
+            lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
+        return "\n".join(lines)
+
+    __str__ = to_text
+
+    def plot(self, path=None):
+        """Spread and accuracy per epoch, one curve per init (needs matplotlib)."""
+        from .plotting import plot_panels
+        return plot_panels([
+            dict(curves=self.spread, title="spread of hidden units' incoming weights", ylabel="max difference"),
+            dict(curves={k: [math.nan] + v for k, v in self.accuracy.items()}, title="training accuracy",
+                 ylabel="accuracy"),
+        ], path=path, first_x=0)
+
+
+_INITS = {
+    "zeros": "zeros",
+    "constant": functools.partial(init_module.constant, value=0.5),
+    "random": None,  # Dense's default: Glorot/Xavier uniform for tanh and sigmoid
+}
+
+
+def init_demo(inits=("zeros", "constant", "random"), epochs=100, hidden=8, lr=0.5, batch_size=20, seed=0,
+              dtype="float64", path=None):
+    """Train a 2-``hidden``-1 tanh/sigmoid network on :func:`xor_data` once per
+    initialisation and return an :class:`InitDemoResult`.
+
+    ``inits`` are names: "zeros" (every weight 0), "constant" (every weight
+    0.5), "random" (Dense's default, Xavier uniform), or any name of
+    :mod:`pynn.init`; biases start at 0.  With "zeros" or "constant" all
+    hidden units stay identical (spread 0, one distinct unit) and accuracy
+    stays low; random starts make them differ and learn XOR.  With ``path``,
+    a chart is saved as a PNG.
+    """
+    inits = (inits,) if isinstance(inits, str) else tuple(inits)
+    choices = list(_INITS) + [k for k in init_module.INITIALIZERS if k not in _INITS]
+    for name in inits:
+        if name not in choices:
+            raise ValueError("inits must hold names from %s; got %r" % (", ".join(choices), name))
+    epochs = as_int(epochs, "epochs")
+    X, y = xor_data(seed=seed)
+    spread, accuracy, final_accuracy, final_loss, distinct = {}, {}, {}, {}, {}
+    for name in inits:
+        init = _INITS.get(name, name)
+        kw = {} if init is None else {"init": init}
+        net = Network([Dense(2, hidden, "tanh", **kw), Dense(hidden, 1, "sigmoid", **kw)],
+                      loss="binary_cross_entropy", optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
+        spreads = [_hidden_spread(net)]
+
+        def record(epoch, logs, net=net, spreads=spreads):
+            spreads.append(_hidden_spread(net))
+            return False  # never stop
+
+        history = net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(record)])
+        scores = net.evaluate(X, y)
+        spread[name], accuracy[name] = spreads, history.history["accuracy"]
+        final_accuracy[name], final_loss[name] = scores["accuracy"], scores["loss"]
+        distinct[name] = _distinct_units(net)
+    result = InitDemoResult(hidden, epochs, spread, accuracy, final_accuracy, final_loss, distinct)
+    if path is not None:
+        result.plot(path)
+    return result
