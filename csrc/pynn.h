@@ -38,7 +38,8 @@ typedef enum pynn_status {
     PYNN_ERR_LABEL = -3,       /* a class label is outside [0, n_classes) */
     PYNN_ERR_X_NONFINITE = -4, /* the inputs hold NaN or infinity */
     PYNN_ERR_Y_NONFINITE = -5, /* the targets hold NaN or infinity */
-    PYNN_ERR_Y_RANGE = -6      /* a bce or cross-entropy target is outside [0, 1] */
+    PYNN_ERR_Y_RANGE = -6,     /* a bce or cross-entropy target is outside [0, 1] */
+    PYNN_ERR_DIVERGED = -7     /* the loss or a gradient is not finite: no update was made */
 } pynn_status;
 
 typedef enum pynn_activation {
@@ -204,7 +205,8 @@ int pynn_gradients_f64(const pynn_net *net, int64_t batch, const double *X, cons
 /* One training step: pynn_gradients, then the optimizer update of
  * net->params.  opt->step counts updates: it is incremented, then used as
  * the index of this update.  *loss_value and *n_correct describe the batch
- * before the update. */
+ * before the update.  If the loss or any gradient is NaN or infinite the
+ * step returns PYNN_ERR_DIVERGED without updating anything. */
 int pynn_train_step_f32(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
 int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
 
@@ -212,7 +214,9 @@ int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch,
  * batches of batch_size rows (the last may be smaller): one train step per
  * batch, every row checked before the first update.  The workspace must
  * hold a batch of batch_size rows.  *loss_sum receives the sum over batches
- * of loss * rows, *n_correct the total of n_correct. */
+ * of loss * rows, *n_correct the total of n_correct.  On PYNN_ERR_DIVERGED
+ * the batches before the failing one have been applied (opt->step says how
+ * many updates were made in all) and *loss_sum covers those batches. */
 int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, double *loss_sum, double *n_correct);
 int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, double *loss_sum, double *n_correct);
 

@@ -12,6 +12,7 @@ is not built.
 """
 from . import callbacks, datasets, init, schedules
 from .backends import available_backends, backend, get_num_threads, set_backend, set_num_threads
+from .errors import DivergenceError
 from .gradcheck import GradcheckError, gradcheck
 from .layers import Dense
 from .network import Network
@@ -31,7 +32,7 @@ def export_onnx(net, path, opset=None):
 
 
 __all__ = [
-    "Adam", "AdamW", "Callback", "Dense", "GradcheckError", "History", "Network", "Optimizer",
+    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "GradcheckError", "History", "Network", "Optimizer",
     "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx", "get_num_threads",
     "gradcheck",
     "init", "load", "schedules", "set_backend", "set_num_threads",

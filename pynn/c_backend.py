@@ -15,6 +15,7 @@ from ._core import ffi, lib
 
 from . import losses
 from ._validation import nonfinite_error
+from .errors import DIVERGED_MESSAGE, DivergenceError
 
 
 def _check(status, net=None, labels=None):
@@ -29,6 +30,8 @@ def _check(status, net=None, labels=None):
         raise losses.range_error(net.loss)
     if status == lib.PYNN_ERR_LABEL:
         raise losses.label_error(labels, net.n_outputs)
+    if status == lib.PYNN_ERR_DIVERGED:
+        raise DivergenceError(DIVERGED_MESSAGE)
     if status == lib.PYNN_ERR_WORKSPACE:
         raise RuntimeError("pynn bug: workspace too small for the batch")
     raise RuntimeError("pynn bug: the C core rejected its arguments (status %d)" % status)
@@ -216,9 +219,12 @@ def train_rows(net, X, Y, labels, batch_size):
     c = _cnet(net)
     c.reserve(min(batch_size, X.shape[0]))
     opt = c.sync_optimizer(net.optimizer)
+    steps_before = opt.step
     status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.cached_view(X, 0), c.cached_view(Y, 1),
                              c.cached_view(labels, 2, "int64_t"), c.loss_out, c.correct_out)
     net.optimizer.step = opt.step
+    if status == lib.PYNN_ERR_DIVERGED:
+        raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)
     if status:
         _check(status, net, labels)
     return c.loss_out[0], c.loss_out[1]

@@ -14,6 +14,7 @@ import numpy as np
 
 from . import activations
 from ._validation import nonfinite_error
+from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
 
 
@@ -90,6 +91,8 @@ def train_rows(net, X, Y, labels, batch_size):
         hi = lo + batch_size
         loss, right = _backprop(net, X[lo:hi], None if Y is None else Y[lo:hi],
                                 None if labels is None else labels[lo:hi])
+        if not (np.isfinite(loss) and np.isfinite(net._grads).all()):  # as the C step: no update
+            raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
         optimizer.step += 1
         optimizer.numpy_update(net._params, net._grads, net._state)
         total += loss * (min(hi, X.shape[0]) - lo)
