@@ -158,12 +158,12 @@ int pynn_dense_backward_f64(double *dX, double *dW, double *db, const double *dZ
 /* C = A·B with the blocked product (gemm.inc), for tests and benchmarks.
  * A (M x K) is read as A[i*rsa + p*csa], B (K x N) as B[p*rsb + j*csb], C
  * (M x N) has row stride ldc >= N.  pack has pack_len elements, at least
- * pynn_matmul_pack_size(pool, max(M, N, K)).  The caller guarantees the
- * strides stay inside A and B. */
+ * pynn_matmul_pack_size(pool, M, N, K).  The caller guarantees the strides
+ * stay inside A and B. */
 int pynn_matmul_f32(int32_t simd, pynn_pool *pool, int64_t M, int64_t N, int64_t K, const float *A, int64_t rsa, int64_t csa, const float *B, int64_t rsb, int64_t csb, float *C, int64_t ldc, float *pack, int64_t pack_len);
 int pynn_matmul_f64(int32_t simd, pynn_pool *pool, int64_t M, int64_t N, int64_t K, const double *A, int64_t rsa, int64_t csa, const double *B, int64_t rsb, int64_t csb, double *C, int64_t ldc, double *pack, int64_t pack_len);
-int64_t pynn_matmul_pack_size_f32(const pynn_pool *pool, int64_t max_dim);
-int64_t pynn_matmul_pack_size_f64(const pynn_pool *pool, int64_t max_dim);
+int64_t pynn_matmul_pack_size_f32(const pynn_pool *pool, int64_t M, int64_t N, int64_t K);
+int64_t pynn_matmul_pack_size_f64(const pynn_pool *pool, int64_t M, int64_t N, int64_t K);
 
 /* Loss of a batch and, when dout is not NULL, its gradient.  out (batch, k)
  * is the activated output for mse/mae/huber and the pre-activation logits for

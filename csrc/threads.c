@@ -23,6 +23,16 @@
 
 #include "common.h"
 
+/* Polling rounds before a thread sleeps on a condition variable (~20 us). */
+#define PYNN_SPIN 4000
+
+static inline void pynn_cpu_relax(void)
+{
+#if PYNN_X86
+    __builtin_ia32_pause();
+#endif
+}
+
 struct pynn_pool {
     int32_t n_threads;           /* workers + the caller */
     pthread_t *workers;          /* n_threads - 1 */
@@ -49,6 +59,10 @@ static void *worker_main(void *p)
     uint64_t seen = 0;
     free(p);
     for (;;) {
+        /* jobs come in bursts (a few products per training step): poll a
+         * little before sleeping, so the next one starts without a wake-up */
+        for (int spin = 0; spin < PYNN_SPIN && __atomic_load_n(&pool->generation, __ATOMIC_ACQUIRE) == seen; spin++)
+            pynn_cpu_relax();
         pthread_mutex_lock(&pool->lock);
         while (pool->generation == seen && !pool->stop) pthread_cond_wait(&pool->start, &pool->lock);
         if (pool->stop) { pthread_mutex_unlock(&pool->lock); return NULL; }
@@ -61,7 +75,7 @@ static void *worker_main(void *p)
         if (arg.index < n_parts) fn(ctx, arg.index, n_parts);
 
         pthread_mutex_lock(&pool->lock);
-        if (--pool->pending == 0) pthread_cond_signal(&pool->done);
+        if (__atomic_sub_fetch(&pool->pending, 1, __ATOMIC_ACQ_REL) == 0) pthread_cond_signal(&pool->done);
         pthread_mutex_unlock(&pool->lock);
     }
 }
@@ -124,13 +138,15 @@ void pynn_pool_run(pynn_pool *pool, pynn_task_fn fn, void *ctx, int32_t n_parts)
     pool->fn = fn;
     pool->ctx = ctx;
     pool->n_parts = n_parts;
-    pool->pending = pool->n_threads - 1;
-    pool->generation++;
+    __atomic_store_n(&pool->pending, pool->n_threads - 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&pool->generation, pool->generation + 1, __ATOMIC_RELEASE);
     pthread_cond_broadcast(&pool->start);
     pthread_mutex_unlock(&pool->lock);
 
     fn(ctx, 0, n_parts);
 
+    for (int spin = 0; spin < PYNN_SPIN && __atomic_load_n(&pool->pending, __ATOMIC_ACQUIRE) > 0; spin++)
+        pynn_cpu_relax();
     pthread_mutex_lock(&pool->lock);
     while (pool->pending > 0) pthread_cond_wait(&pool->done, &pool->lock);
     pthread_mutex_unlock(&pool->lock);

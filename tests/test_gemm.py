@@ -29,7 +29,7 @@ def matmul(A, B, transpose_a, transpose_b, simd, threads):
     rsa, csa = (1, A.shape[1]) if transpose_a else (A.shape[1], 1)
     rsb, csb = (1, B.shape[1]) if transpose_b else (B.shape[1], 1)
     pool = ffi.gc(lib.pynn_pool_create(threads), lib.pynn_pool_destroy)
-    pack = np.empty(getattr(lib, "pynn_matmul_pack_size" + suffix)(pool, max(M, N, K)), A.dtype)
+    pack = np.empty(getattr(lib, "pynn_matmul_pack_size" + suffix)(pool, M, N, K), A.dtype)
     C = np.full((M, N), np.nan, A.dtype)
     buf = lambda a: ffi.from_buffer(ctype + "[]", a)  # noqa: E731
     status = getattr(lib, "pynn_matmul" + suffix)(
