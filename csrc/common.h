@@ -53,6 +53,7 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
 #define PYNN_MAX_NR 32                     /* widest tile (AVX-512, float) */
 #define PYNN_BLOCKED_MIN_WORK 32768.0      /* M*N*K from which packing pays */
 #define PYNN_PARALLEL_MIN_WORK 1048576.0   /* M*N*K from which threads pay */
+#define PYNN_DIRECT_B_BYTES (256 * 1024)   /* a row-major B block up to this is read in place */
 
 typedef void (*pynn_task_fn)(void *ctx, int32_t part, int32_t n_parts);
 
@@ -63,10 +64,10 @@ void pynn_pool_run(pynn_pool *pool, pynn_task_fn fn, void *ctx, int32_t n_parts)
 int pynn_cpu_has(int32_t simd);
 
 #if PYNN_X86
-void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate);
-void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate);
-void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate);
-void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate);
+void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate);
+void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate);
+void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate);
+void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate);
 #endif
 
 /* Index in `sizes` of the widest layer output (sizes[1..n_layers]). */

@@ -3,7 +3,8 @@
  * run time by pynn_cpu_has().  Each computes one MR x NR tile of C:
  *
  *   C (6 x NR, row stride ldc) = [C +] Ap·Bp over k
- *   Ap: k columns of 6 values (packed A), Bp: k rows of NR values (packed B)
+ *   Ap: k columns of 6 values (packed A); Bp: k rows of NR values, ldb apart
+ *   (NR in a packed panel, the row stride of B when read in place)
  *
  * NR is 16 (AVX2, float), 8 (AVX2, double), 32 (AVX-512, float) and 16
  * (AVX-512, double): two vector registers per row, twelve accumulators.
@@ -42,7 +43,7 @@ int pynn_cpu_has(int32_t simd)
         a = BCAST(Ap + 4); c40 = FMA(a, b0, c40); c41 = FMA(a, b1, c41);                  \
         a = BCAST(Ap + 5); c50 = FMA(a, b0, c50); c51 = FMA(a, b1, c51);                  \
         Ap += 6;                                                                           \
-        Bp += 2 * W;                                                                       \
+        Bp += ldb;                                                                         \
     }                                                                                      \
     VEC rows[12] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};           \
     for (size_t r = 0; r < 6; r++) {                                                       \
@@ -57,14 +58,14 @@ int pynn_cpu_has(int32_t simd)
     }
 
 __attribute__((target("avx2,fma")))
-void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate)
+void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate)
 {
     PYNN_KERNEL_BODY(__m256, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_broadcast_ss, _mm256_fmadd_ps,
                      _mm256_add_ps, _mm256_setzero_ps, 8, float)
 }
 
 __attribute__((target("avx2,fma")))
-void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate)
+void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate)
 {
     PYNN_KERNEL_BODY(__m256d, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_broadcast_sd, _mm256_fmadd_pd,
                      _mm256_add_pd, _mm256_setzero_pd, 4, double)
@@ -77,14 +78,14 @@ __attribute__((target("avx512f")))
 static __m512d pynn_bcast512_f64(const double *p) { return _mm512_set1_pd(*p); }
 
 __attribute__((target("avx512f")))
-void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, float *C, size_t ldc, int accumulate)
+void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate)
 {
     PYNN_KERNEL_BODY(__m512, _mm512_loadu_ps, _mm512_storeu_ps, pynn_bcast512_f32, _mm512_fmadd_ps,
                      _mm512_add_ps, _mm512_setzero_ps, 16, float)
 }
 
 __attribute__((target("avx512f")))
-void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, double *C, size_t ldc, int accumulate)
+void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate)
 {
     PYNN_KERNEL_BODY(__m512d, _mm512_loadu_pd, _mm512_storeu_pd, pynn_bcast512_f64, _mm512_fmadd_pd,
                      _mm512_add_pd, _mm512_setzero_pd, 8, double)

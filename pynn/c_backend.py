@@ -193,7 +193,9 @@ def predict(net, X):
     n = X.shape[0]
     c.reserve(n)
     out = np.empty((n, net.n_outputs), dtype=net.dtype)
-    _check(c.predict_fn(c.struct, n, c.view(X), c.view(out, writable=True)), net)
+    status = c.predict_fn(c.struct, n, c.cached_view(X, 0), ffi.from_buffer(c.ctype + "[]", out, require_writable=True))
+    if status:
+        _check(status, net)
     return out
 
 

@@ -75,6 +75,8 @@ class Network:
         self._grad_views = self._views(self._grads)
         self._c = None  # the C backend's struct for this network, made on first use
         self._seconds_per_row = None  # training speed measured by _train_rows
+        widths = 2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())  # workspace per row
+        self._rows_per_call = max(1, _CHUNK_ELEMENTS // widths)  # predict/evaluate
         for layer, (W, b) in zip(self.layers, self._param_views):
             W[...] = init_module.run(layer.init, W.shape, self._rng, "init")
             b[...] = init_module.run(layer.bias_init, b.shape, self._rng, "bias_init")
@@ -159,8 +161,7 @@ class Network:
         return X, Y, labels
 
     def _chunks(self, n_rows):
-        widths = 2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())
-        step = max(1, min(n_rows, _CHUNK_ELEMENTS // max(1, widths)))
+        step = self._rows_per_call
         return [(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
 
     # ---- using the network ----------------------------------------------------
@@ -169,9 +170,10 @@ class Network:
         """Outputs for X (N, n_inputs) as an (N, n_outputs) array of the
         network's dtype: probabilities for softmax and sigmoid outputs."""
         X = self._inputs(X)
-        impl = backends.implementation()
-        parts = [impl.predict(self, X[a:b]) for a, b in self._chunks(X.shape[0])]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts)
+        impl = backends._implementation
+        if X.shape[0] <= self._rows_per_call:
+            return impl.predict(self, X)
+        return np.concatenate([impl.predict(self, X[a:b]) for a, b in self._chunks(X.shape[0])])
 
     def evaluate(self, X, y):
         """{"loss": mean loss} plus "accuracy" for classifiers (argmax for
@@ -202,7 +204,13 @@ class Network:
         return [g.copy() for pair in self._grad_views for g in pair]
 
     def train_step(self, X, y):
-        """One optimizer update on the batch (X, y); returns the loss before it."""
+        """One optimizer update on the batch (X, y); returns the loss before it.
+
+        Raises :class:`pynn.DivergenceError`, making no update, if the loss or
+        a gradient is NaN or infinite.  An update that itself overflows the
+        weights to infinity (finite gradients, a huge learning rate) is
+        caught by the next step, whose loss is then not finite; ``fit``
+        checks the weights after its updates and rolls such a step back."""
         X, Y, labels = self._batch(X, y)
         n = X.shape[0]
         return backends._implementation.train_rows(self, X, Y, labels, n)[0] / n
