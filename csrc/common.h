@@ -51,7 +51,7 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
 
 #define PYNN_MR 6                          /* rows of every micro-kernel's tile */
 #define PYNN_MAX_NR 32                     /* widest tile (AVX-512, float) */
-#define PYNN_BLOCKED_MIN_WORK 32768.0      /* M*N*K from which packing pays */
+#define PYNN_BLOCKED_MIN_WORK 64.0     /* M*N*K from which packing pays */
 #define PYNN_PARALLEL_MIN_WORK 1048576.0   /* M*N*K from which threads pay */
 #define PYNN_DIRECT_B_BYTES (256 * 1024)   /* a row-major B block up to this is read in place */
 
