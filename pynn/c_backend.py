@@ -100,7 +100,7 @@ class CNetwork:
         self.config = -1  # backends.config_generation when threads and simd were last read
         self.pool = None
         self.opt = ffi.new("pynn_optimizer *")
-        self.opt_version = None
+        self.opt_owner = self.opt_version = None
         self.views = [None, None, None]  # (array, view) for X, y and labels: see cached_view
         self.loss_out = ffi.new("double[2]")  # loss, number correct
         self.correct_out = self.loss_out + 1
@@ -137,7 +137,7 @@ class CNetwork:
     def sync_optimizer(self, optimizer):
         """Copy the optimizer's hyperparameters (when changed) and step count."""
         o = self.opt
-        if self.opt_version != (optimizer, optimizer._version):
+        if self.opt_owner is not optimizer or self.opt_version != optimizer._version:
             o.kind = optimizer.kind
             o.lr = optimizer.lr
             o.weight_decay = optimizer.weight_decay
@@ -146,7 +146,7 @@ class CNetwork:
             o.alpha = getattr(optimizer, "alpha", 0.0)
             o.eps = getattr(optimizer, "eps", 0.0)
             o.beta1, o.beta2 = getattr(optimizer, "betas", (0.0, 0.0))
-            self.opt_version = (optimizer, optimizer._version)
+            self.opt_owner, self.opt_version = optimizer, optimizer._version
         o.step = optimizer.step
         return o
 
@@ -218,8 +218,10 @@ def gradients(net, X, Y, labels):
 def train_rows(net, X, Y, labels, batch_size):
     """Train on all rows of X in consecutive batches of ``batch_size``, in one
     C call; returns (sum of loss * batch rows, number correct)."""
-    c = _cnet(net)
-    c.reserve(min(batch_size, X.shape[0]))
+    c = net._c or _cnet(net)
+    rows = X.shape[0] if X.shape[0] < batch_size else batch_size
+    if rows > c.capacity or c.config != backends.config_generation:  # reserve()'s test, inlined
+        c.reserve(rows)
     opt = c.sync_optimizer(net.optimizer)
     steps_before = opt.step
     status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.cached_view(X, 0), c.cached_view(Y, 1),

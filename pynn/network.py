@@ -75,6 +75,7 @@ class Network:
         self._grad_views = self._views(self._grads)
         self._c = None  # the C backend's struct for this network, made on first use
         self._seconds_per_row = None  # training speed measured by _train_rows
+        self._n_in, self._n_out = self.layers[0].n_in, self.layers[-1].n_out  # for the per-step path
         widths = 2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())  # workspace per row
         self._rows_per_call = max(1, _CHUNK_ELEMENTS // widths)  # predict/evaluate
         for layer, (W, b) in zip(self.layers, self._param_views):
@@ -152,12 +153,12 @@ class Network:
     # ---- data -----------------------------------------------------------------
 
     def _inputs(self, X):
-        return as_matrix(X, "X", self.n_inputs, self.dtype)
+        return as_matrix(X, "X", self._n_in, self.dtype)
 
     def _batch(self, X, y):
         """Checked, converted (X, Y, labels) for one batch."""
         X = self._inputs(X)
-        Y, labels = losses.prepare_targets(self.loss, y, X.shape[0], self.n_outputs, self.dtype)
+        Y, labels = losses.prepare_targets(self.loss, y, X.shape[0], self._n_out, self.dtype)
         return X, Y, labels
 
     def _chunks(self, n_rows):
