@@ -1,5 +1,6 @@
 /* The float32 core: every *.inc kernel compiled with real = float. */
 #include <math.h>
+#include <string.h>
 #include "pynn.h"
 #include "common.h"
 
@@ -10,6 +11,9 @@ typedef float real;
 #define R_TANH tanhf
 #define R_ERF erff
 #define R_SQRT sqrtf
+/* the bits of a real, and its exponent field (all ones: NaN or infinity) */
+typedef uint32_t real_bits;
+#define R_EXPONENT_MASK ((uint32_t)0x7f800000u)
 #define R_FABS fabsf
 
 /* blocking of the products (gemm.inc): KC x NC of packed B sits in L2/L3,

@@ -1,5 +1,6 @@
 /* The float64 core: every *.inc kernel compiled with real = double. */
 #include <math.h>
+#include <string.h>
 #include "pynn.h"
 #include "common.h"
 
@@ -10,6 +11,9 @@ typedef double real;
 #define R_TANH tanh
 #define R_ERF erf
 #define R_SQRT sqrt
+/* the bits of a real, and its exponent field (all ones: NaN or infinity) */
+typedef uint64_t real_bits;
+#define R_EXPONENT_MASK ((uint64_t)0x7ff0000000000000u)
 #define R_FABS fabs
 
 /* blocking of the products (gemm.inc): KC x NC of packed B sits in L2/L3,
