@@ -12,6 +12,22 @@ Any safetensors reader can open it (``safetensors.numpy.load_file``, or
 ``safetensors.torch`` into an ``nn.Sequential`` after transposing W to
 PyTorch's (out, in) layout).  Saving writes a temporary file next to the
 target and renames it over, so an interrupted save never leaves half a file.
+
+Format versions (issue 5).  ``version`` is one integer, the version of the
+layout described above.  Additions that an older reader can safely ignore
+(a new optional metadata key) keep the version; any change that an older
+pynn would misread (renamed or re-shaped tensors, a changed meaning of a
+key) bumps it.  ``load`` reads every version in ``SUPPORTED_VERSIONS`` --
+old files stay loadable, converted on load if needed -- and refuses newer
+ones with a ValueError that says to upgrade pynn.  Each version has a small
+checked-in file, ``tests/data/model_v{N}.safetensors`` (made once by
+``tests/data/make_model_v{N}.py``), that the tests load and predict with.
+
+Loading never trusts the file: the safetensors header is parsed and checked
+here first (header size, JSON, dtypes, shapes, data offsets against the file
+size), then the "pynn" metadata (types, names, sizes), and every tensor's
+shape and dtype is compared with the declared architecture *before* anything
+the size of the model is allocated; a bad file raises ValueError.
 """
 import json
 import os
@@ -19,7 +35,11 @@ import tempfile
 
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # the version save() writes
+SUPPORTED_VERSIONS = (1,)  # the versions load() reads: never drop one (see the module docstring)
+_MAX_HEADER_BYTES = 100 * 1000 * 1000  # safetensors' own limit for the JSON header
+_MAX_STEP = 2 ** 62  # the optimizer step count is an int64 in the C core
+_DTYPES = {"F32": "float32", "F64": "float64"}  # safetensors dtype codes that pynn files hold
 
 
 def save(net, path):
@@ -47,6 +67,17 @@ def save(net, path):
     os.close(fd)
     try:
         save_file(tensors, tmp, metadata={"pynn": json.dumps(meta)})
+        # mkstemp makes the file 0600: give it the mode a plain open() would
+        # (an existing target's mode, else 0666 less the umask)
+        try:
+            mode = os.stat(path).st_mode & 0o7777
+        except OSError:
+            mask = os.umask(0o022)
+            os.umask(mask)
+            mode = 0o666 & ~mask
+        os.chmod(tmp, mode)
+        with open(tmp, "rb") as f:  # on disk before the rename, so a power cut cannot leave it empty
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -54,65 +85,168 @@ def save(net, path):
         raise
 
 
+def _read_header(path):
+    """Parse and check a safetensors file's header without trusting it.
+
+    Returns (metadata dict of str, {name: (dtype name, shape tuple)}).  The
+    file layout is: 8 bytes little-endian header length n, n bytes of JSON
+    {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__":
+    {str: str}}, then the tensor data, offsets relative to its start."""
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        head = f.read(8)
+        if len(head) < 8:
+            raise ValueError("the file is %d bytes long, too short for a safetensors header" % size)
+        n = int.from_bytes(head, "little")
+        if n > size - 8 or n > _MAX_HEADER_BYTES:
+            raise ValueError("the header declares %d bytes but the file has %d after the size field"
+                             " (at most %d allowed)" % (n, size - 8, _MAX_HEADER_BYTES))
+        raw = f.read(n)
+    data_len = size - 8 - n
+    try:
+        header = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ValueError("the safetensors header is not valid JSON: %s" % (exc,)) from None
+    if not isinstance(header, dict):
+        raise ValueError("the safetensors header must be a JSON object")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ValueError("the safetensors __metadata__ must map strings to strings")
+    tensors, spans = {}, []
+    for name, info in header.items():
+        if not isinstance(info, dict):
+            raise ValueError("tensor %r: its header entry must be a JSON object" % (name,))
+        dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if dtype not in _DTYPES:
+            raise ValueError("tensor %r has dtype %r; pynn files hold %s" % (name, dtype, " or ".join(_DTYPES)))
+        if (not isinstance(shape, list) or len(shape) > 8
+                or not all(type(d) is int and 0 <= d < 2 ** 62 for d in shape)):
+            raise ValueError("tensor %r: shape must be a list of non-negative ints; got %r" % (name, shape))
+        if (not isinstance(offsets, list) or len(offsets) != 2 or not all(type(o) is int for o in offsets)
+                or not 0 <= offsets[0] <= offsets[1] <= data_len):
+            raise ValueError("tensor %r: data_offsets %r are not inside the %d bytes of data"
+                             % (name, offsets, data_len))
+        n_bytes = 4 if dtype == "F32" else 8
+        for d in shape:
+            n_bytes *= d  # Python ints: no overflow
+        if offsets[1] - offsets[0] != n_bytes:
+            raise ValueError("tensor %r: shape %s of %s needs %d bytes; its data_offsets give %d"
+                             % (name, shape, dtype, n_bytes, offsets[1] - offsets[0]))
+        tensors[name] = (_DTYPES[dtype], tuple(shape))
+        spans.append(tuple(offsets))
+    spans.sort()
+    for (_, end), (begin, _) in zip(spans, spans[1:]):
+        if begin < end:
+            raise ValueError("the tensors' data_offsets overlap")
+    return metadata, tensors
+
+
+def _int(value, what, minimum=1, maximum=2 ** 62):
+    if type(value) is not int or not minimum <= value <= maximum:
+        raise ValueError("%s must be an int in [%d, %d]; got %r" % (what, minimum, maximum, value))
+    return value
+
+
+def _check_meta(meta):
+    """The "pynn" metadata, checked for types and names: (layers, loss,
+    dtype, optimizer, step), nothing allocated yet."""
+    from . import optimizers
+    from .layers import Dense
+
+    if not isinstance(meta, dict) or meta.get("format") != "pynn":
+        raise ValueError("its metadata is not a pynn model description (no \"format\": \"pynn\")")
+    version = meta.get("version")
+    if type(version) is not int or version not in SUPPORTED_VERSIONS:
+        if type(version) is int and version > max(SUPPORTED_VERSIONS):
+            raise ValueError("it has format version %d, newer than this pynn reads (%s); upgrade pynn"
+                             % (version, ", ".join(map(str, SUPPORTED_VERSIONS))))
+        raise ValueError("unsupported format version %r (this pynn reads version %s)"
+                         % (version, ", ".join(map(str, SUPPORTED_VERSIONS))))
+    dtype = meta.get("dtype")
+    if dtype not in ("float32", "float64"):
+        raise ValueError("dtype must be 'float32' or 'float64'; got %r" % (dtype,))
+    configs = meta.get("layers")
+    if not isinstance(configs, list) or not configs:
+        raise ValueError("layers must be a non-empty list; got %r" % (configs,))
+    layers = []
+    for i, c in enumerate(configs):
+        if not isinstance(c, dict) or c.get("type") != "Dense":
+            raise ValueError("layers[%d] must be {\"type\": \"Dense\", ...}; got %r" % (i, c))
+        n_in = _int(c.get("n_in"), "layers[%d].n_in" % i)
+        n_out = _int(c.get("n_out"), "layers[%d].n_out" % i)
+        layers.append(Dense(n_in, n_out, c.get("activation"), init="zeros"))  # allocates nothing
+    opt = meta.get("optimizer")
+    if not isinstance(opt, dict) or not isinstance(opt.get("name"), str) or not isinstance(opt.get("config"), dict):
+        raise ValueError("optimizer must be {\"name\": str, \"config\": {...}, \"step\": int}; got %r" % (opt,))
+    try:
+        optimizer = optimizers.from_config(opt["name"], opt["config"])
+    except TypeError as exc:  # unknown or mistyped hyperparameters
+        raise ValueError("optimizer config %r: %s" % (opt["config"], exc)) from None
+    step = _int(opt.get("step", 0), "optimizer step", minimum=0, maximum=_MAX_STEP)
+    return layers, meta.get("loss"), dtype, optimizer, step
+
+
 def load(path):
     """Read a Network saved with ``Network.save``.
 
-    Raises ValueError if the file is not a pynn model file or does not match
-    the architecture it declares.
+    Raises ValueError if the file is not a pynn model file, is damaged, or
+    does not match the architecture it declares (see the module docstring);
+    FileNotFoundError / OSError if it cannot be read.
     """
     from safetensors import safe_open
 
-    from . import optimizers
-    from .layers import Dense
+    from . import losses
     from .network import Network
 
     path = os.fspath(path)
     try:
+        metadata, header = _read_header(path)
+    except ValueError as exc:
+        raise ValueError("%s is not a readable safetensors file: %s" % (path, exc)) from None
+    try:
+        if "pynn" not in metadata:
+            raise ValueError("it has no pynn metadata; it was not written by Network.save")
+        try:
+            meta = json.loads(metadata["pynn"])
+        except (ValueError, RecursionError) as exc:
+            raise ValueError("its pynn metadata is not valid JSON: %s" % (exc,)) from None
+        layers, loss, dtype, optimizer, step = _check_meta(meta)
+        Network._check_layers(layers)  # sizes chain, softmax last: what Network() would check
+        losses.check_pairing(loss, layers[-1].activation)
+        # the declared architecture against the tensors the file really holds
+        # (whose sizes the file size bounds), before allocating anything
+        expected = {}
+        for i, layer in enumerate(layers):
+            expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
+            expected["layers.%d.b" % i] = (layer.n_out,)
+        n_params = sum(l.n_in * l.n_out + l.n_out for l in layers)
+        if optimizer.slots():
+            expected["optimizer.state"] = (optimizer.slots() * n_params,)
+        if set(header) != set(expected):
+            raise ValueError("it holds tensors %s; its metadata declares %s" % (sorted(header), sorted(expected)))
+        for key, shape in expected.items():
+            if header[key] != (dtype, shape):
+                raise ValueError("tensor %s has shape %s and dtype %s; expected %s and %s"
+                                 % (key, header[key][1], header[key][0], shape, dtype))
+    except ValueError as exc:
+        raise ValueError("%s is not a valid pynn model file: %s" % (path, exc)) from None
+    try:
         with safe_open(path, framework="numpy") as f:
-            metadata = f.metadata() or {}
             tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except FileNotFoundError:
+    except OSError:
         raise
     except Exception as exc:  # safetensors raises its own error types for bad files
         raise ValueError("%s is not a readable safetensors file: %s" % (path, exc)) from None
-    if "pynn" not in metadata:
-        raise ValueError("%s has no pynn metadata; it was not written by Network.save" % path)
-    try:
-        meta = json.loads(metadata["pynn"])
-        if meta.get("format") != "pynn":
-            raise ValueError("format is not 'pynn'")
-        if meta.get("version") != FORMAT_VERSION:
-            raise ValueError("unsupported format version %r (this pynn reads version %d)"
-                             % (meta.get("version"), FORMAT_VERSION))
-        layers = [Dense(int(c["n_in"]), int(c["n_out"]), c["activation"], init="zeros") for c in meta["layers"]]
-        opt_meta = meta["optimizer"]
-        optimizer = optimizers.from_config(opt_meta["name"], opt_meta["config"])
-        net = Network(layers, loss=meta["loss"], optimizer=optimizer, dtype=meta["dtype"])
-        step = opt_meta.get("step", 0)
-        if isinstance(step, bool) or not isinstance(step, int) or step < 0:
-            raise ValueError("optimizer step must be a non-negative int")
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
-        raise ValueError("%s has malformed pynn metadata: %r" % (path, exc)) from None
-    except ValueError as exc:
-        raise ValueError("%s: %s" % (path, exc)) from None
-
-    expected = {}
-    for i, (W, b) in enumerate(net._param_views):
-        expected["layers.%d.W" % i] = W
-        expected["layers.%d.b" % i] = b
-    if net._state.size:
-        expected["optimizer.state"] = net._state
-    if set(tensors) != set(expected):
-        raise ValueError("%s holds tensors %s; its metadata declares %s"
-                         % (path, sorted(tensors), sorted(expected)))
-    for key, target in expected.items():
-        value = tensors[key]
-        if value.shape != target.shape or value.dtype != net.dtype:
-            raise ValueError("%s: tensor %s has shape %s and dtype %s; expected %s and %s"
-                             % (path, key, value.shape, value.dtype, target.shape, net.dtype))
+    for key, value in tensors.items():
+        if value.shape != expected[key] or value.dtype != dtype:  # the file changed under us
+            raise ValueError("%s: tensor %s changed while it was read" % (path, key))
         if not np.isfinite(value).all():
             raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
-    for key, target in expected.items():
-        target[...] = tensors[key]
+    net = Network(layers, loss=loss, optimizer=optimizer, dtype=dtype)
+    for i, (W, b) in enumerate(net._param_views):
+        W[...] = tensors["layers.%d.W" % i]
+        b[...] = tensors["layers.%d.b" % i]
+    if net._state.size:
+        net._state[...] = tensors["optimizer.state"]
     net.optimizer.step = step
     return net

@@ -13,6 +13,7 @@ import time
 import numpy as np
 
 from ._validation import as_float, as_int, nonfinite_error
+from .errors import DivergenceError
 from .losses import check_values
 
 # verbose=1 draws its progress bar with tqdm when it is installed; set this to
@@ -115,6 +116,66 @@ def _scores(net, X, Y, labels):
     return scores
 
 
+class _Snapshot:
+    """The training state fit() can roll back to (issue 5): parameters,
+    optimizer state and step count, copied into buffers made once per fit."""
+
+    def __init__(self, net):
+        self.params = np.empty_like(net._params)
+        self.state = np.empty_like(net._state)
+        self.step = 0
+
+    def take(self, net):
+        np.copyto(self.params, net._params)
+        np.copyto(self.state, net._state)
+        self.step = net.optimizer.step
+
+    def restore(self, net):
+        np.copyto(net._params, self.params)
+        np.copyto(net._state, self.state)
+        net.optimizer.step = self.step
+
+
+def _finite(net):
+    """Whether the weights and the optimizer state are all finite."""
+    return bool(np.isfinite(net._params).all() and np.isfinite(net._state).all())
+
+
+def _train_checked(net, Xe, Ye, Le, lo, hi, batch_size):
+    """net._train_rows, returning None instead of (loss, correct) when a batch
+    diverged: a non-finite loss or gradient (the backend raised), or an
+    update that left non-finite weights."""
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # numpy backend: reported here instead
+            result = net._train_rows(Xe, Ye, Le, lo, hi, batch_size)
+    except DivergenceError:
+        return None
+    return result if _finite(net) else None
+
+
+def _replay_to_divergence(net, snapshot, Xe, Ye, Le, lo, hi, batch_size, epoch, epochs, n_batches):
+    """A chunk [lo, hi) diverged: go back to its start and train it again one
+    batch at a time, each from a snapshot, up to the batch that diverges;
+    leave the network as it was before that batch and raise DivergenceError.
+    (The replay repeats the same arithmetic, so it finds the same batch.)"""
+    snapshot.restore(net)
+    total = correct = 0.0
+    for start in range(lo, hi, batch_size):
+        snapshot.take(net)
+        result = _train_checked(net, Xe, Ye, Le, start, min(start + batch_size, hi), batch_size)
+        if result is None:
+            snapshot.restore(net)
+            batch = start // batch_size
+            raise DivergenceError(
+                "training diverged at epoch %d/%d, batch %d/%d: the loss, a gradient or the updated weights "
+                "became NaN or infinite; the network keeps the weights from before that batch (try a smaller "
+                "learning rate)" % (epoch + 1, epochs, batch + 1, n_batches),
+                batches_done=epoch * n_batches + batch, epoch=epoch, batch=batch)
+        total += result[0]
+        correct += result[1]
+    return total, correct  # not reproduced (cannot happen with deterministic kernels): carry on
+
+
 class _Bar:
     """verbose=1: a progress bar for one epoch, counted in batches.
 
@@ -198,8 +259,16 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
 
     ``callbacks``: :class:`Callback` objects (see :mod:`pynn.callbacks`).
 
-    Interrupting (Ctrl-C) leaves the network with the weights of the last
-    completed step and ``net.history`` holding the finished epochs.
+    Interrupting (Ctrl-C) leaves the network with the weights, optimizer
+    state and step count of a completed step (the chunk of batches that was
+    running is rolled back) and ``net.history`` holding the finished epochs.
+
+    Divergence: if a batch's loss or gradient is NaN or infinite, or its
+    update makes a weight (or the optimizer state) NaN or infinite -- e.g. a
+    learning rate far too large -- fit raises :class:`pynn.DivergenceError`
+    naming the epoch and batch (also as its ``epoch`` and ``batch``
+    attributes, from 0), and the network keeps exactly the weights,
+    optimizer state and step count it had after the last good batch.
     """
     epochs = as_int(epochs, "epochs", minimum=0)
     batch_size = as_int(batch_size, "batch_size")
@@ -247,6 +316,7 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     logs = {}
+    snapshot = _Snapshot(net)  # to roll a diverged chunk back (_replay_to_divergence)
     for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
@@ -264,7 +334,19 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
             hi = min(lo + (batch_size if per_batch else net._chunk_rows(batch_size)), n)
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
-            chunk_loss, right = net._train_rows(Xe, Ye, Le, lo, hi, batch_size)
+            snapshot.take(net)
+            try:
+                result = _train_checked(net, Xe, Ye, Le, lo, hi, batch_size)
+                if result is None:
+                    result = _replay_to_divergence(net, snapshot, Xe, Ye, Le, lo, hi, batch_size, epoch, epochs,
+                                                   n_batches)
+            except KeyboardInterrupt:
+                # Ctrl-C can land between the parameter update and the optimizer
+                # state or step count (numpy backend, or right after a C call):
+                # go back to the consistent state from before this chunk
+                snapshot.restore(net)
+                raise
+            chunk_loss, right = result
             total += chunk_loss
             correct += right
             for cb in callbacks:

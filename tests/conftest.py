@@ -28,3 +28,18 @@ def pytest_report_header(config):
     """Say which pynn is under test: an installed copy or a checkout, and its backends."""
     return "pynn %s from %s; backends: %s" % (
         pynn.__version__, os.path.dirname(pynn.__file__), ", ".join(pynn.available_backends()))
+
+
+# Property tests (tests/test_properties.py, issue 5): hypothesis runs a fixed, derandomized set
+# of examples, so CI is deterministic; HYPOTHESIS_PROFILE=explore searches with fresh randomness.
+try:
+    from hypothesis import HealthCheck, settings
+except ImportError:  # hypothesis is in the test extra; without it those tests are skipped
+    pass
+else:
+    # the autouse backend fixture is function-scoped but fixed for a whole test: no reset needed
+    _health = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+    settings.register_profile("pynn", max_examples=60, deadline=None, derandomize=True, database=None,
+                              suppress_health_check=_health, print_blob=True)
+    settings.register_profile("explore", max_examples=1000, deadline=None, suppress_health_check=_health)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "pynn"))
