@@ -10,6 +10,7 @@
 """
 import copy
 import multiprocessing
+import signal
 import threading
 import time
 import _thread
@@ -168,6 +169,9 @@ def test_keyboard_interrupt_by_signal_at_a_random_moment(delay):
     X, y = _data(1024)
     net = _net(4, width=64)
     start = copy.deepcopy(net)
+    # a process started in the background by a non-interactive shell (as CI may be) inherits
+    # SIGINT ignored, and then Python raises no KeyboardInterrupt: install Python's handler
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(delay, _thread.interrupt_main)
     timer.start()
     try:
@@ -176,6 +180,7 @@ def test_keyboard_interrupt_by_signal_at_a_random_moment(delay):
             time.sleep(10)  # pragma: no cover - fit cannot finish 1000 epochs first
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous_handler)
     steps = net.optimizer.step
     assert steps >= 0
     _assert_same_state(net, _replay(start, X, y, steps=steps, batch_size=16))
