@@ -16,19 +16,12 @@ from .errors import DivergenceError
 from .gradcheck import GradcheckError, gradcheck
 from .layers import Dense
 from .network import Network
+from .onnx_export import export_onnx  # imports onnx only when called
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from .serialization import load
 from .training import Callback, History
 
 __version__ = "0.1.0"
-
-
-def export_onnx(net, path, opset=None):
-    """Write ``net`` to ``path`` as an ONNX model: input "X", output "Y" equal
-    to ``net.predict(X)``.  Needs the onnx package (``pip install pynn[onnx]``);
-    see :mod:`pynn.onnx_export`."""
-    from .onnx_export import export_onnx as _export_onnx
-    return _export_onnx(net, path, opset=opset)
 
 
 __all__ = [

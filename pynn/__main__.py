@@ -6,27 +6,33 @@ backend, the test accuracy and the time taken.  Needs nothing beyond pynn
 itself.  The other subcommands (train, predict, bench, lr-sweep, init-demo)
 are in :mod:`pynn.cli`.
 """
+from __future__ import annotations
+
 import sys
 import time
+from typing import List, Optional, Tuple
 
 import pynn
+from pynn._typing import Logs
 from pynn.training import Callback
 
 
 class _Progress(Callback):
     """Prints one line every ``every`` epochs (and the last)."""
 
-    def __init__(self, epochs, every):
+    def __init__(self, epochs: int, every: int) -> None:
         self.epochs, self.every = epochs, every
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
+        assert logs is not None  # fit passes the epoch's metrics
         if (epoch + 1) % self.every == 0 or epoch + 1 == self.epochs:
             print("  epoch %4d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f"
                   % (epoch + 1, self.epochs, logs["loss"], logs["accuracy"], logs["val_loss"],
                      logs["val_accuracy"]), flush=True)
 
 
-def demo(epochs=150, backend=None, seed=0, hidden=64, dtype="float32"):
+def demo(epochs: int = 150, backend: Optional[str] = None, seed: int = 0, hidden: int = 64,
+         dtype: str = "float32") -> Tuple[float, float]:
     """Train on the spirals and return (test accuracy, seconds of training)."""
     if backend:
         pynn.set_backend(backend)
@@ -52,7 +58,7 @@ def demo(epochs=150, backend=None, seed=0, hidden=64, dtype="float32"):
     return scores["accuracy"], seconds
 
 
-def main(argv=None):
+def main(argv: Optional[List[str]] = None) -> int:
     """The ``pynn`` command: see :mod:`pynn.cli` (with no subcommand it runs :func:`demo`)."""
     from pynn.cli import main as cli_main
     return cli_main(argv)

@@ -6,14 +6,20 @@ Fortran-order, read-only arrays) and becomes a C-contiguous array of the
 network's dtype; anything else raises TypeError or ValueError naming the
 argument.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Optional
 
 import numpy as np
+import numpy.typing as npt
+
+from ._typing import ArrayLike, DTypeLike, FloatArray
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
 
-def as_array(value, name):
+def as_array(value: ArrayLike, name: str) -> npt.NDArray[Any]:
     """``value`` as an ndarray of real numbers (no copy when it already is one)."""
     if isinstance(value, np.ndarray):
         arr = value
@@ -27,7 +33,7 @@ def as_array(value, name):
     return arr
 
 
-def as_matrix(value, name, n_cols, dtype):
+def as_matrix(value: ArrayLike, name: str, n_cols: int, dtype: np.dtype[Any]) -> FloatArray:
     """A C-contiguous (N, n_cols) array of ``dtype`` with N >= 1.
 
     Values are not inspected here: the backends check that they are finite
@@ -43,11 +49,12 @@ def as_matrix(value, name, n_cols, dtype):
     return np.ascontiguousarray(arr, dtype=dtype)
 
 
-def nonfinite_error(name):
+def nonfinite_error(name: str) -> ValueError:
     return ValueError("%s contains NaN or infinity" % name)
 
 
-def as_float(value, name, minimum=None, maximum=None, min_inclusive=True, max_inclusive=True):
+def as_float(value: object, name: str, minimum: Optional[float] = None, maximum: Optional[float] = None,
+             min_inclusive: bool = True, max_inclusive: bool = True) -> float:
     """``value`` as a finite float within the given bounds, else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError("%s must be a real number; got %r" % (name, value))
@@ -64,7 +71,7 @@ def as_float(value, name, minimum=None, maximum=None, min_inclusive=True, max_in
     return value
 
 
-def as_int(value, name, minimum=1):
+def as_int(value: object, name: str, minimum: int = 1) -> int:
     """``value`` as an int >= minimum (bools refused), else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError("%s must be an int; got %r" % (name, value))
@@ -73,7 +80,7 @@ def as_int(value, name, minimum=1):
     return int(value)
 
 
-def as_dtype(value):
+def as_dtype(value: DTypeLike) -> np.dtype[Any]:
     """"float32"/"float64" (or the numpy types) as a numpy dtype."""
     try:
         dt = None if value is None else np.dtype(value)

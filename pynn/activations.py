@@ -5,13 +5,31 @@ A dense layer computes ``z = x @ W + b`` (one weighted sum per neuron) and then
 and the numpy versions that the numpy backend runs.  The formulas are the ones
 in csrc/activations.inc (and PyTorch's), written the same way so both backends
 agree to rounding.
+
+>>> import numpy as np
+>>> from pynn import activations
+>>> activations.NAMES
+('linear', 'sigmoid', 'tanh', 'relu', 'leaky_relu', 'gelu', 'softmax')
+>>> z = np.array([[-2.0, 0.0, 3.0]])
+>>> activations.forward("relu", z), activations.forward("leaky_relu", z)
+(array([[0., 0., 3.]]), array([[-0.02,  0.  ,  3.  ]]))
+>>> activations.forward("sigmoid", z).round(4), activations.forward("softmax", z).round(4)
+(array([[0.1192, 0.5   , 0.9526]]), array([[0.0064, 0.0471, 0.9465]]))
+>>> activations.forward("gelu", z).round(4)            # z·Φ(z), Φ the normal distribution function
+array([[-0.0455,  0.    ,  2.996 ]])
 """
+from __future__ import annotations
+
 import math
+from typing import Any, Dict, Tuple, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
+
+_F = TypeVar("_F", bound=np.floating[Any])  # the array's dtype: what comes in goes out
 
 #: name -> code in the C core (enum pynn_activation in csrc/pynn.h)
-CODES = {
+CODES: Dict[str, int] = {
     "linear": 0,
     "sigmoid": 1,
     "tanh": 2,
@@ -20,7 +38,7 @@ CODES = {
     "gelu": 5,
     "softmax": 6,
 }
-NAMES = tuple(CODES)
+NAMES: Tuple[str, ...] = tuple(CODES)
 RELU_FAMILY = ("relu", "leaky_relu", "gelu")
 LEAKY_SLOPE = 0.01
 
@@ -29,31 +47,32 @@ _PDF_AT_0 = 1.12837916709551257390 * 0.70710678118654752440 * 0.5  # 1/sqrt(2 pi
 _erf_object = np.frompyfunc(math.erf, 1, 1)  # numpy has no vectorised erf
 
 
-def check_name(name, argument="activation"):
+def check_name(name: object, argument: str = "activation") -> str:
     """Return ``name`` if it is a known activation, else raise ValueError."""
     if not isinstance(name, str) or name not in CODES:
         raise ValueError("%s must be one of %s; got %r" % (argument, ", ".join(NAMES), name))
     return name
 
 
-def erf(x):
+def erf(x: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """Elementwise error function, in x's dtype."""
-    return _erf_object(x).astype(x.dtype)
+    values = cast("np.ndarray[Any, np.dtype[np.object_]]", _erf_object(x))  # frompyfunc's result for an array
+    return values.astype(x.dtype)
 
 
-def sigmoid(z):
+def sigmoid(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """1 / (1 + exp(-z)), computed without overflow for any z."""
     e = np.exp(-np.abs(z))  # exp(-z) for z >= 0, exp(z) for z < 0: never > 1
     return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
 
 
-def softmax(z):
+def softmax(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """Row-wise softmax of a 2-D array, stable for large entries."""
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
-def forward(name, z):
+def forward(name: str, z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """a = act(z) for a (batch, width) array of pre-activations."""
     dt = z.dtype.type
     if name == "linear":
@@ -73,7 +92,7 @@ def forward(name, z):
     raise ValueError("unknown activation %r" % (name,))
 
 
-def backward(name, z, a, da):
+def backward(name: str, z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """dz = da * act'(z), given z and a = act(z), computed in place in ``da``
     (a temporary of the backward pass) and returned.  (Softmax's gradient is
     only taken together with cross-entropy, in losses.py.)"""

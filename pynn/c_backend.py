@@ -6,7 +6,10 @@ y are C-contiguous arrays of the network's dtype, labels are int64 and in
 range.  The C side checks sizes again and never writes outside the buffers
 described in its pynn_net struct.
 """
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -14,11 +17,16 @@ from . import backends
 from ._core import ffi, lib
 
 from . import losses
+from ._typing import FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
+from .optimizers import Optimizer
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
-def _check(status, net=None, labels=None):
+def _check(status: int, net: Network, labels: Optional[IntArray] = None) -> None:
     """Turn a pynn_status into the exception the numpy backend would raise."""
     if status == lib.PYNN_OK:
         return
@@ -29,6 +37,7 @@ def _check(status, net=None, labels=None):
     if status == lib.PYNN_ERR_Y_RANGE:
         raise losses.range_error(net.loss)
     if status == lib.PYNN_ERR_LABEL:
+        assert labels is not None  # the C core only reports labels it was given
         raise losses.label_error(labels, net.n_outputs)
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE)
@@ -41,12 +50,12 @@ class _Threads:
     """The process's pool of C worker threads, remade when the thread count
     changes and after fork (the child has none of the parent's threads)."""
 
-    pool = None
+    pool: Any = None
     size = 0
     generation = 0  # bumped whenever `pool` is replaced
 
     @classmethod
-    def get(cls):
+    def get(cls) -> Any:
         n = backends.get_num_threads()
         if cls.pool is None or cls.size != n:
             pool = lib.pynn_pool_create(n)
@@ -59,7 +68,7 @@ class _Threads:
         return cls.pool
 
     @classmethod
-    def forget_after_fork(cls):
+    def forget_after_fork(cls) -> None:
         if cls.pool is not None:
             ffi.gc(cls.pool, None)  # its threads do not exist here: never join them
             cls.pool = None
@@ -74,7 +83,7 @@ if hasattr(os, "register_at_fork"):
 class CNetwork:
     """The pynn_net struct for one Network, and everything it points to kept alive."""
 
-    def __init__(self, net):
+    def __init__(self, net: Network) -> None:
         self.ctype = "float" if net.dtype == np.float32 else "double"
         suffix = "_f32" if net.dtype == np.float32 else "_f64"
         self.predict_fn = getattr(lib, "pynn_predict" + suffix)
@@ -83,7 +92,7 @@ class CNetwork:
         self.train_rows_fn = getattr(lib, "pynn_train_rows" + suffix)
         self.sizes = ffi.new("int64_t[]", [int(s) for s in net._sizes])
         self.acts = ffi.new("int32_t[]", [int(a) for a in net._act_codes])
-        self.buffers = {}  # keep-alive for the from_buffer views the struct points into
+        self.buffers: dict[str, Tuple[FloatArray, Any]] = {}  # keep-alive for the from_buffer views the struct points into
         self.struct = s = ffi.new("pynn_net *")
         s.n_layers = len(net.layers)
         s.sizes = self.sizes
@@ -98,19 +107,20 @@ class CNetwork:
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
         self.pool_generation = -1
         self.config = -1  # backends.config_generation when threads and simd were last read
-        self.pool = None
+        self.pool: Any = None
         self.opt = ffi.new("pynn_optimizer *")
-        self.opt_owner = self.opt_version = None
-        self.views = [None, None, None]  # (array, view) for X, y and labels: see cached_view
+        self.opt_owner: Optional[Optimizer] = None
+        self.opt_version: Optional[int] = None
+        self.views: List[Optional[Tuple[Any, Any]]] = [None, None, None]  # (array, view) for X, y and labels: see cached_view
         self.loss_out = ffi.new("double[2]")  # loss, number correct
         self.correct_out = self.loss_out + 1
 
-    def _buffer(self, name, array):
+    def _buffer(self, name: str, array: FloatArray) -> Any:
         view = ffi.from_buffer(self.ctype + "[]", array, require_writable=True)
         self.buffers[name] = (array, view)
         return view
 
-    def reserve(self, batch):
+    def reserve(self, batch: int) -> None:
         """Point the struct at the current thread pool and kernels, and make
         the workspace big enough for ``batch`` rows (it only grows)."""
         if batch <= self.capacity and self.config == backends.config_generation:
@@ -134,7 +144,7 @@ class CNetwork:
         s.work_len = size
         self.capacity = batch
 
-    def sync_optimizer(self, optimizer):
+    def sync_optimizer(self, optimizer: Optimizer) -> Any:
         """Copy the optimizer's hyperparameters (when changed) and step count."""
         o = self.opt
         if self.opt_owner is not optimizer or self.opt_version != optimizer._version:
@@ -150,13 +160,13 @@ class CNetwork:
         o.step = optimizer.step
         return o
 
-    def view(self, array, writable=False):
+    def view(self, array: Optional[FloatArray], writable: bool = False) -> Any:
         """The cffi view of one of the batch's arrays (NULL for None)."""
         if array is None:
             return ffi.NULL
         return ffi.from_buffer(self.ctype + "[]", array, require_writable=writable)
 
-    def cached_view(self, array, slot, ctype=None):
+    def cached_view(self, array: Any, slot: int, ctype: Optional[str] = None) -> Any:
         """view(), remembered for the last small array seen in ``slot``.
 
         Making a view costs about a microsecond, as much as a whole training
@@ -174,21 +184,21 @@ class CNetwork:
         return v
 
     @staticmethod
-    def labels(labels):
+    def labels(labels: Optional[IntArray]) -> Any:
         return ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels)
 
 
 _CACHE_BYTES = 1 << 16  # views of arrays up to this size are reused (cached_view)
 
 
-def _cnet(net):
+def _cnet(net: Network) -> CNetwork:
     c = net._c
     if c is None:
         c = net._c = CNetwork(net)
     return c
 
 
-def predict(net, X):
+def predict(net: Network, X: FloatArray) -> FloatArray:
     c = _cnet(net)
     n = X.shape[0]
     c.reserve(n)
@@ -199,7 +209,7 @@ def predict(net, X):
     return out
 
 
-def evaluate(net, X, Y, labels):
+def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     c = _cnet(net)
     c.reserve(X.shape[0])
     _check(c.evaluate_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
@@ -207,7 +217,7 @@ def evaluate(net, X, Y, labels):
     return c.loss_out[0], c.loss_out[1]
 
 
-def gradients(net, X, Y, labels):
+def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     c = _cnet(net)
     c.reserve(X.shape[0])
     _check(c.gradients_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
@@ -215,7 +225,8 @@ def gradients(net, X, Y, labels):
     return c.loss_out[0], c.loss_out[1]
 
 
-def train_rows(net, X, Y, labels, batch_size):
+def train_rows(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+               batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, in one
     C call; returns (sum of loss * batch rows, number correct)."""
     c = net._c or _cnet(net)

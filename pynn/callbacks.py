@@ -16,12 +16,16 @@ Write your own by subclassing :class:`Callback` (re-exported here from
 :mod:`pynn.training`).  The learning rate callbacks add the rate in use to the
 logs as "lr", so it appears in ``History.history["lr"]``.
 """
+from __future__ import annotations
+
 import csv
 import inspect
 import math
 import os
 import warnings
+from typing import Any, Callable, List, Optional, Union
 
+from ._typing import FloatArray, Logs, PathLike
 from ._validation import as_float, as_int
 from .training import Callback
 
@@ -29,7 +33,7 @@ __all__ = ["Callback", "CSVLogger", "EarlyStopping", "LearningRateScheduler", "M
            "ReduceLROnPlateau"]
 
 
-def _mode(mode, monitor):
+def _mode(mode: str, monitor: str) -> str:
     """"min" or "max" for ``mode``; "auto" is "max" for accuracy metrics, else "min"."""
     if mode not in ("auto", "min", "max"):
         raise ValueError("mode must be 'auto', 'min' or 'max'; got %r" % (mode,))
@@ -38,13 +42,14 @@ def _mode(mode, monitor):
     return mode
 
 
-def _check_monitor(monitor):
+def _check_monitor(monitor: object) -> str:
     if not isinstance(monitor, str) or not monitor:
         raise TypeError("monitor must be the name of a metric, e.g. 'val_loss'; got %r" % (monitor,))
     return monitor
 
 
-def _monitored(callback, logs):
+def _monitored(callback: Union[EarlyStopping, ModelCheckpoint, ReduceLROnPlateau], logs: Optional[Logs]
+               ) -> Optional[float]:
     """The monitored value from logs, or None (with a warning naming the metrics there are)."""
     value = (logs or {}).get(callback.monitor)
     if value is None:
@@ -70,10 +75,24 @@ class EarlyStopping(Callback):
     After training, ``stopped_epoch`` is the epoch (from 0) at which it
     stopped (0 if it did not), ``best`` the best value and ``best_epoch`` its
     epoch.
+
+    A ``min_delta`` no epoch can beat shows the counting: epoch 0 sets the
+    best value, epochs 1 and 2 do not improve on it, and with ``patience=2``
+    training stops after epoch 2.
+
+    >>> import pynn
+    >>> from pynn.callbacks import EarlyStopping
+    >>> X, y = pynn.datasets.spirals(n_per_class=30, seed=0)
+    >>> net = pynn.Network([pynn.Dense(2, 8, "tanh"), pynn.Dense(8, 3, "softmax")], loss="cross_entropy",
+    ...                    seed=0)
+    >>> stop = EarlyStopping(monitor="loss", min_delta=10.0, patience=2, restore_best_weights=True)
+    >>> history = net.fit(X, y, epochs=50, callbacks=[stop], verbose=0)
+    >>> len(history.epoch), stop.stopped_epoch, stop.best_epoch
+    (3, 2, 0)
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0, patience=0, mode="auto",
-                 restore_best_weights=False):
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0, patience: int = 0, mode: str = "auto",
+                 restore_best_weights: bool = False) -> None:
         self.monitor = _check_monitor(monitor)
         self.min_delta = abs(as_float(min_delta, "min_delta"))
         self.patience = as_int(patience, "patience", minimum=0)
@@ -81,22 +100,22 @@ class EarlyStopping(Callback):
         self.restore_best_weights = bool(restore_best_weights)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.wait = 0
         self.stopped_epoch = 0
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = 0
-        self.best_weights = None
+        self.best_weights: Optional[List[FloatArray]] = None
 
-    def _improves(self, value):
+    def _improves(self, value: float) -> bool:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         current = _monitored(self, logs)
         if current is None:
             return
@@ -125,16 +144,28 @@ class ModelCheckpoint(Callback):
     best value so far (lower in "min" mode, higher in "max"; "auto" is "max"
     for accuracy metrics); ``best`` holds that value.  Each save replaces the
     file atomically (see :meth:`pynn.Network.save`).
+
+    >>> import os, tempfile
+    >>> import pynn
+    >>> from pynn.callbacks import ModelCheckpoint
+    >>> folder = tempfile.mkdtemp()
+    >>> net = pynn.Network([pynn.Dense(2, 1)], seed=0)
+    >>> history = net.fit([[0, 1], [1, 0]], [1, 0], epochs=3, verbose=0,
+    ...                   callbacks=[ModelCheckpoint(os.path.join(folder, "model-{epoch:02d}.safetensors"),
+    ...                                              monitor="loss")])
+    >>> sorted(os.listdir(folder))
+    ['model-01.safetensors', 'model-02.safetensors', 'model-03.safetensors']
     """
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto"):
+    def __init__(self, filepath: PathLike, monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto") -> None:
         self.filepath = os.fspath(filepath)
         self.monitor = _check_monitor(monitor)
         self.save_best_only = bool(save_best_only)
         self.mode = _mode(mode, self.monitor)
         self.best = math.inf if self.mode == "min" else -math.inf
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         logs = logs or {}
         if self.save_best_only:
             current = _monitored(self, logs)
@@ -160,16 +191,30 @@ class LearningRateScheduler(Callback):
     ``schedule(epoch, lr)`` given the epoch (from 0) and the current rate, as
     in Keras.  It must return a finite number >= 0, which becomes
     ``net.optimizer.lr``.  The rate in use is added to the logs as "lr".
+
+    >>> import pynn
+    >>> from pynn.callbacks import LearningRateScheduler
+    >>> from pynn.schedules import StepDecay
+    >>> net = pynn.Network([pynn.Dense(2, 1)], optimizer=pynn.SGD(lr=0.1), seed=0)
+    >>> X, y = [[0, 1], [1, 0]], [1, 0]
+    >>> history = net.fit(X, y, epochs=5, verbose=0,
+    ...                   callbacks=[LearningRateScheduler(StepDecay(0.1, drop=0.5, step_size=2))])
+    >>> history.history["lr"]
+    [0.1, 0.1, 0.05, 0.05, 0.025]
+    >>> halve = LearningRateScheduler(lambda epoch, lr: lr / 2)     # Keras' form: (epoch, current lr)
+    >>> history = net.fit(X, y, epochs=3, verbose=0, callbacks=[halve])
+    >>> history.history["lr"]
+    [0.0125, 0.00625, 0.003125]
     """
 
-    def __init__(self, schedule):
+    def __init__(self, schedule: Union[Callable[[int], float], Callable[[int, float], float]]) -> None:
         if not callable(schedule):
             raise TypeError("schedule must be callable as schedule(epoch) or schedule(epoch, lr); got %r"
                             % (schedule,))
-        self.schedule = schedule
+        self.schedule: Callable[..., float] = schedule
         self._takes_lr = _positional_count(schedule) >= 2
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Optional[Logs] = None) -> None:
         lr = self.schedule(epoch, self.model.optimizer.lr) if self._takes_lr else self.schedule(epoch)
         try:
             self.model.optimizer.lr = lr
@@ -177,12 +222,12 @@ class LearningRateScheduler(Callback):
             raise ValueError("the schedule returned an invalid learning rate for epoch %d: %s"
                              % (epoch, exc)) from None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         if logs is not None:
             logs["lr"] = self.model.optimizer.lr
 
 
-def _positional_count(fn):
+def _positional_count(fn: Callable[..., object]) -> int:
     """How many positional arguments ``fn`` takes (2 when it takes *args or cannot be inspected)."""
     try:
         params = inspect.signature(fn).parameters.values()
@@ -209,10 +254,20 @@ class ReduceLROnPlateau(Callback):
     reduction are not counted as stalled (``cooldown=1`` is no pause).  The
     rate in use is added to the logs as "lr" (before any reduction at this
     epoch's end).
+
+    With a ``min_delta`` no epoch can beat, every epoch after the first stalls:
+
+    >>> import pynn
+    >>> from pynn.callbacks import ReduceLROnPlateau
+    >>> net = pynn.Network([pynn.Dense(2, 1)], optimizer=pynn.SGD(lr=0.1), seed=0)
+    >>> reduce = ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0)
+    >>> history = net.fit([[0, 1], [1, 0]], [1, 0], epochs=4, verbose=0, callbacks=[reduce])
+    >>> history.history["lr"], net.optimizer.lr
+    ([0.1, 0.1, 0.05, 0.025], 0.0125)
     """
 
-    def __init__(self, monitor="val_loss", factor=0.1, patience=10, min_delta=1e-4, cooldown=0,
-                 min_lr=0, mode="auto"):
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10, min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0, mode: str = "auto") -> None:
         self.monitor = _check_monitor(monitor)
         self.factor = as_float(factor, "factor", 0.0, 1.0, min_inclusive=False, max_inclusive=False)
         self.patience = as_int(patience, "patience", minimum=0)
@@ -222,20 +277,20 @@ class ReduceLROnPlateau(Callback):
         self.mode = _mode(mode, self.monitor)
         self._reset()
 
-    def _reset(self):
+    def _reset(self) -> None:
         self.best = math.inf if self.mode == "min" else -math.inf
         self.wait = 0
         self.cooldown_counter = 0
 
-    def _improves(self, value):
+    def _improves(self, value: float) -> bool:
         if self.mode == "min":
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         if logs is not None:
             logs["lr"] = self.model.optimizer.lr
         current = _monitored(self, logs)
@@ -266,22 +321,34 @@ class CSVLogger(Callback):
     ``append=True`` (the header is then written only if the file is empty or
     new).  Each row is flushed at once, so the file is complete even if
     training is interrupted.
+
+    >>> import os, tempfile
+    >>> import pynn
+    >>> from pynn.callbacks import CSVLogger
+    >>> path = os.path.join(tempfile.mkdtemp(), "training.csv")
+    >>> net = pynn.Network([pynn.Dense(2, 2, "softmax")], loss="cross_entropy", seed=0)
+    >>> X, y = [[0, 1], [1, 0]], [1, 0]
+    >>> history = net.fit(X, y, epochs=2, validation_data=(X, y), verbose=0, callbacks=[CSVLogger(path)])
+    >>> with open(path) as f:
+    ...     rows = f.read().splitlines()
+    >>> rows[0], len(rows)
+    ('epoch,accuracy,loss,val_accuracy,val_loss', 3)
     """
 
-    def __init__(self, filename, separator=",", append=False):
+    def __init__(self, filename: PathLike, separator: str = ",", append: bool = False) -> None:
         self.filename = os.fspath(filename)
         self.separator = separator
         self.append = bool(append)
-        self.keys = None
+        self.keys: Optional[List[str]] = None
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self.keys = None
         exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
         self._write_header = not (self.append and exists)
         if not self.append:
             open(self.filename, "w").close()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
@@ -290,10 +357,10 @@ class CSVLogger(Callback):
             if self._write_header:
                 writer.writerow(["epoch"] + self.keys)
                 self._write_header = False
-            writer.writerow([epoch] + [_cell(logs[k]) if k in logs else "NA" for k in self.keys])
+            writer.writerow([epoch, *[_cell(logs[k]) if k in logs else "NA" for k in self.keys]])
 
 
-def _cell(value):
+def _cell(value: Any) -> str:
     """A CSV cell: numbers in full precision (repr of the float), anything else as str."""
     try:
         return repr(float(value))

@@ -137,7 +137,7 @@ def _task_of(values, requested):
     if numeric:
         integers = all(n == int(n) for n in numbers)
         distinct = sorted(set(int(n) for n in numbers)) if integers else None
-        if requested == "classification" or (integers and len(distinct) <= MAX_CLASSES):
+        if requested == "classification" or (distinct is not None and len(distinct) <= MAX_CLASSES):
             classes = distinct if integers else sorted(set(numbers))
             return "classification", classes
         return "regression", None

@@ -1,4 +1,7 @@
 """Exceptions of pynn beyond the built-in ValueError and TypeError."""
+from __future__ import annotations
+
+from typing import Optional
 
 DIVERGED_MESSAGE = ("training diverged: the loss or a gradient is NaN or infinite (no update was made; "
                     "try a smaller learning rate)")
@@ -16,9 +19,23 @@ class DivergenceError(ArithmeticError):
     ``batch`` are the 0-based indices of the failing batch and
     ``batches_done`` counts the batches of the whole fit call applied before
     it; they are None for the other calls.
+
+    A learning rate far too large makes the weights overflow:
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.SGD(lr=1e300), dtype="float64")
+    >>> net.set_weights([[[1.0]], [0.0]])
+    >>> try:
+    ...     net.fit([[1.0], [2.0]], [0.0, 0.0], epochs=10, batch_size=1, shuffle=False, verbose=0)
+    ... except pynn.DivergenceError as exc:
+    ...     print("epoch %d, batch %d, %d batches applied" % (exc.epoch, exc.batch, exc.batches_done))
+    epoch 0, batch 1, 1 batches applied
+    >>> net.get_weights()[0]                       # the weights after the last good batch
+    array([[-2.e+300]])
     """
 
-    def __init__(self, message, batches_done=0, epoch=None, batch=None):
+    def __init__(self, message: str, batches_done: int = 0, epoch: Optional[int] = None,
+                 batch: Optional[int] = None) -> None:
         super().__init__(message)
         self.batches_done = batches_done
         self.epoch = epoch

@@ -31,18 +31,24 @@ in float64 (the network stores it rounded to its dtype); with any other
 optimizer (momentum, weight decay, Adam, ...) the rows show the gradient and
 the new value the optimizer actually produced.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from . import activations
+from ._typing import ArrayLike, Float64Array
 from .optimizers import SGD
+
+if TYPE_CHECKING:
+    from .network import Network
 
 __all__ = ["Explanation", "NeuronRow", "Path", "Term", "WeightRow", "explain_step"]
 
 # ∂out/∂net of each activation, from net (z) and out (a), and how to say it
-_DERIVATIVES = {
+_DERIVATIVES: Dict[str, Tuple[Callable[[Float64Array, Float64Array], Float64Array], str]] = {
     "linear": (lambda z, a: np.ones_like(z), "1"),
     "sigmoid": (lambda z, a: a * (1 - a), "out·(1 − out)"),
     "tanh": (lambda z, a: 1 - a * a, "1 − out²"),
@@ -53,7 +59,7 @@ _DERIVATIVES = {
 }
 
 # ∂E/∂out of an output neuron for the elementwise losses (d = out − y, n = N·K)
-_LOSS_TEXT = {
+_LOSS_TEXT: Dict[str, Tuple[str, str]] = {
     "mse": ("mean over the %s outputs of (out − y)²", "2·(out − y)/n"),
     "mae": ("mean over the %s outputs of |out − y|", "sign(out − y)/n"),
     "huber": ("mean over the %s outputs of ½d² if |d| ≤ 1 else |d| − ½, d = out − y", "clip(out − y, −1, 1)/n"),
@@ -73,7 +79,7 @@ class Path:
     weight: float
 
     @property
-    def product(self):
+    def product(self) -> float:
         return self.delta * self.weight
 
 
@@ -103,7 +109,7 @@ class Term:
     dnet_dw: float
 
     @property
-    def product(self):
+    def product(self) -> float:
         return self.delta * self.dnet_dw
 
 
@@ -121,26 +127,26 @@ class WeightRow:
     new: float                  # plain SGD: old − lr·grad; otherwise what the optimizer produced
 
     @property
-    def update(self):
+    def update(self) -> float:
         return self.new - self.old
 
-    def _single(self, field):
+    def _single(self, field: str) -> Optional[float]:
         if len(self.terms) != 1:
             raise ValueError("%s has one term per sample (%d samples): read .terms"
                              % (self.name, len(self.terms)))
         return getattr(self.terms[0], field)
 
     @property
-    def dE_dout(self):
+    def dE_dout(self) -> Optional[float]:
         """∂E/∂out of the neuron this weight feeds (one-sample steps)."""
         return self._single("dE_dout")
 
     @property
-    def dout_dnet(self):
+    def dout_dnet(self) -> Optional[float]:
         return self._single("dout_dnet")
 
     @property
-    def dnet_dw(self):
+    def dnet_dw(self) -> Optional[float]:
         return self._single("dnet_dw")
 
 
@@ -153,29 +159,29 @@ class Explanation:
     optimizer: str
     plain_sgd: bool
     lr: float
-    inputs: np.ndarray          # (N, n_in), float64
-    targets: np.ndarray         # (N, n_out), float64 (one-hot for class labels)
+    inputs: Float64Array        # (N, n_in)
+    targets: Float64Array       # (N, n_out) (one-hot for class labels)
     loss: float
-    neurons: list               # NeuronRow, by sample, then layer, then unit
-    weights: list               # WeightRow, layer by layer: W (row-major) then b
+    neurons: List[NeuronRow]    # by sample, then layer, then unit
+    weights: List[WeightRow]    # layer by layer: W (row-major) then b
 
-    def weight(self, name):
+    def weight(self, name: str) -> WeightRow:
         """The WeightRow called ``name``, e.g. "W2[0,1]" or "b1[0]"."""
         for row in self.weights:
             if row.name == name:
                 return row
         raise KeyError(name)
 
-    def neuron(self, layer, unit, sample=0):
+    def neuron(self, layer: int, unit: int, sample: int = 0) -> NeuronRow:
         """The NeuronRow of ``unit`` in ``layer`` (from 1) for ``sample``."""
         for row in self.neurons:
             if (row.layer, row.unit, row.sample) == (layer, unit, sample):
                 return row
         raise KeyError((layer, unit, sample))
 
-    def gradients(self):
+    def gradients(self) -> List[Float64Array]:
         """The gradients as arrays in the order and shapes of ``net.get_weights()``."""
-        out = []
+        out: List[Float64Array] = []
         for l in range(1, len(self.sizes)):
             W = np.zeros((self.sizes[l - 1], self.sizes[l]))
             b = np.zeros(self.sizes[l])
@@ -188,18 +194,19 @@ class Explanation:
             out += [W, b]
         return out
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.to_text()
 
-    def to_text(self):
+    def to_text(self) -> str:
+        """The step as a table (what ``str()`` gives)."""
         return _render(self)
 
 
-def _f(x):
+def _f(x: Optional[float]) -> str:
     return "—" if x is None else "%.8g" % x
 
 
-def _sum_text(terms):
+def _sum_text(terms: Sequence[Tuple[float, Optional[float]]]) -> str:
     """"a·b + c·d − e·f" for pairs (a, b), the sign of each product carried by its first factor."""
     text = ""
     for i, (x, w) in enumerate(terms):
@@ -209,7 +216,7 @@ def _sum_text(terms):
     return text
 
 
-def _output_source(e, n):
+def _output_source(e: Explanation, n: NeuronRow) -> str:
     """How ∂E/∂out (or δ) of output neuron row ``n`` is computed from the loss, with its numbers."""
     out, y = _f(n.out), _f(e.targets[n.sample, n.unit])
     count = e.targets.size
@@ -227,7 +234,7 @@ def _output_source(e, n):
     return "δ = (p·Σy − y)/N"
 
 
-def _table(header, rows):
+def _table(header: List[Any], rows: List[List[Any]]) -> List[str]:
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     lines = []
     for row in [header] + rows:
@@ -235,7 +242,7 @@ def _table(header, rows):
     return lines
 
 
-def _render(e):
+def _render(e: Explanation) -> str:
     N = e.inputs.shape[0]
     multi = N > 1
     lines = ["One training step of a %s network (%s), loss %s, %s, %d sample%s, in float64."
@@ -307,7 +314,8 @@ def _render(e):
     return "\n".join(lines)
 
 
-def _output_delta(loss, z, out, T):
+def _output_delta(loss: str, z: Float64Array, out: Float64Array, T: Float64Array
+                  ) -> Tuple[float, Optional[Float64Array], Optional[Float64Array], Optional[Float64Array]]:
     """(loss E, ∂E/∂out or None, ∂out/∂net or None, δ = ∂E/∂net) of the output layer, float64."""
     N, K = out.shape
     if loss in ("mse", "mae", "huber"):
@@ -331,22 +339,42 @@ def _output_delta(loss, z, out, T):
     return float(E), None, None, (out * T.sum(axis=1, keepdims=True) - T) / N
 
 
-def explain_step(net, X, y):
+def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
     """Perform one training step of ``net`` on (X, y), as ``net.train_step``,
     and return an :class:`Explanation` of it computed with the chain rule in
     float64 (see the module's documentation).  Meant for small networks and a
-    few samples: the table has a row per neuron and per weight."""
+    few samples: the table has a row per neuron and per weight.
+
+    Matt Mazur's worked 2-2-2 example, whose numbers it reproduces:
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(2, 2, "sigmoid"), pynn.Dense(2, 2, "sigmoid")],
+    ...                    loss="mse", optimizer=pynn.SGD(lr=0.5), dtype="float64")
+    >>> net.set_weights([[[0.15, 0.25], [0.20, 0.30]], [0.35, 0.35],
+    ...                  [[0.40, 0.50], [0.45, 0.55]], [0.60, 0.60]])
+    >>> step = net.explain_step([[0.05, 0.10]], [[0.01, 0.99]])
+    >>> round(step.loss, 8), round(step.neuron(2, 0).out, 8)
+    (0.29837111, 0.75136507)
+    >>> w5 = step.weight("W2[0,0]")                 # ∂E/∂w5 = ∂E/∂out · ∂out/∂net · ∂net/∂w5
+    >>> [round(v, 8) for v in (w5.dE_dout, w5.dout_dnet, w5.dnet_dw, w5.grad, w5.new)]
+    [0.74136507, 0.1868156, 0.59326999, 0.08216704, 0.35891648]
+    >>> print(step.to_text().splitlines()[0])
+    One training step of a 2-2-2 network (sigmoid, sigmoid), loss mse, SGD(lr=0.5, momentum=0.0, nesterov=False, weight_decay=0.0), 1 sample, in float64.
+    """
     Xc, Y, labels = net._batch(X, y)
     x = Xc.astype(np.float64)
     if labels is not None:
         T = np.zeros((x.shape[0], net.n_outputs))
         T[np.arange(x.shape[0]), labels] = 1.0
     else:
+        assert Y is not None  # net._batch gives Y or labels
         T = Y.astype(np.float64)
     params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in net._param_views]
     acts = [layer.activation for layer in net.layers]
 
-    ins, zs, outs = [], [], []
+    ins: List[Float64Array] = []
+    zs: List[Float64Array] = []
+    outs: List[Float64Array] = []
     a = x
     for (W, b), act in zip(params, acts):
         ins.append(a)
@@ -357,46 +385,55 @@ def explain_step(net, X, y):
 
     loss, dE, dact, delta = _output_delta(net.loss, zs[-1], outs[-1], T)
     if delta is None:
+        assert dE is not None  # the elementwise losses give ∂E/∂out
         dact = _DERIVATIVES[acts[-1]][0](zs[-1], outs[-1])
         delta = dE * dact
     L = len(params)
-    dE_douts, dacts, deltas = [None] * L, [None] * L, [None] * L
+    dE_douts: List[Optional[Float64Array]] = [None] * L
+    dacts: List[Optional[Float64Array]] = [None] * L
+    deltas: List[Float64Array] = [delta] * L  # each entry is set below
     dE_douts[-1], dacts[-1], deltas[-1] = dE, dact, delta
     for l in range(L - 1, 0, -1):  # hidden layer l - 1 from layer l
-        dE_douts[l - 1] = deltas[l] @ params[l][0].T
-        dacts[l - 1] = _DERIVATIVES[acts[l - 1]][0](zs[l - 1], outs[l - 1])
-        deltas[l - 1] = dE_douts[l - 1] * dacts[l - 1]
+        dE_dout = deltas[l] @ params[l][0].T
+        dact_hidden = _DERIVATIVES[acts[l - 1]][0](zs[l - 1], outs[l - 1])
+        dE_douts[l - 1], dacts[l - 1] = dE_dout, dact_hidden
+        deltas[l - 1] = dE_dout * dact_hidden
 
     N = x.shape[0]
-    neurons = []
+    neurons: List[NeuronRow] = []
     for s in range(N):
         for l in range(L):
             for j in range(params[l][1].size):
-                paths = ()
+                paths: Tuple[Path, ...] = ()
                 if l < L - 1:
                     W_next = params[l + 1][0]
                     paths = tuple(Path(k, float(deltas[l + 1][s, k]), float(W_next[j, k]))
                                   for k in range(W_next.shape[1]))
+                dE_dout_l, dact_l = dE_douts[l], dacts[l]
                 neurons.append(NeuronRow(
                     s, l + 1, j, acts[l], float(zs[l][s, j]), float(outs[l][s, j]),
-                    None if dE_douts[l] is None else float(dE_douts[l][s, j]),
-                    None if dacts[l] is None else float(dacts[l][s, j]),
+                    None if dE_dout_l is None else float(dE_dout_l[s, j]),
+                    None if dact_l is None else float(dact_l[s, j]),
                     float(deltas[l][s, j]), paths))
 
     opt = net.optimizer
     plain = type(opt) is SGD and opt.momentum == 0 and opt.weight_decay == 0
     lr = opt.lr
-    net.train_step(Xc, Y if labels is None else labels)  # the step itself, on the backend
+    target = Y if labels is None else labels
+    assert target is not None
+    net.train_step(Xc, target)  # the step itself, on the backend
     after = net.get_weights()
 
-    def term(l, s, j, dnet_dw):
-        return Term(s, None if dE_douts[l] is None else float(dE_douts[l][s, j]),
-                    None if dacts[l] is None else float(dacts[l][s, j]), float(deltas[l][s, j]), float(dnet_dw))
+    def term(l: int, s: int, j: int, dnet_dw: float) -> Term:
+        dE_dout, dact = dE_douts[l], dacts[l]
+        return Term(s, None if dE_dout is None else float(dE_dout[s, j]),
+                    None if dact is None else float(dact[s, j]), float(deltas[l][s, j]), float(dnet_dw))
 
-    weights = []
+    weights: List[WeightRow] = []
     for l, (W, b) in enumerate(params):
         new_W, new_b = after[2 * l].astype(np.float64), after[2 * l + 1].astype(np.float64)
-        entries = [(i, j, W[i, j], new_W[i, j]) for i in range(W.shape[0]) for j in range(W.shape[1])]
+        entries: List[Tuple[Optional[int], int, float, float]] = [
+            (i, j, W[i, j], new_W[i, j]) for i in range(W.shape[0]) for j in range(W.shape[1])]
         entries += [(None, j, b[j], new_b[j]) for j in range(b.size)]
         for i, j, old, actual in entries:
             terms = tuple(term(l, s, j, 1.0 if i is None else ins[l][s, i]) for s in range(N))

@@ -7,14 +7,24 @@ For every parameter w, the slope of the loss is estimated numerically,
 on a float64 copy of the network, and compared with the gradient that
 backpropagation computes.  If they agree, the chain rule was applied right.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+from ._typing import ArrayLike
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
 class GradcheckError(RuntimeError):
     """Raised by gradcheck when analytic and numerical gradients disagree."""
 
 
-def gradcheck(net, X, y, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True) -> bool:
     """Check ``net.gradients(X, y)`` against central finite differences in float64.
 
     A parameter passes when ``|analytic - numeric| <= atol + rtol * |numeric|``.
@@ -23,11 +33,20 @@ def gradcheck(net, X, y, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     loss evaluations per parameter: meant for small networks and batches.
     Activations with kinks (relu, leaky_relu) or losses with them (mae, huber)
     can fail where an input sits within eps of the kink.
+
+    >>> import numpy as np
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(3, 4, "tanh"), pynn.Dense(4, 2, "softmax")],
+    ...                    loss="cross_entropy", seed=0)
+    >>> X = np.random.default_rng(0).normal(size=(5, 3))
+    >>> pynn.gradcheck(net, X, [0, 1, 1, 0, 1])
+    True
     """
     twin = net._copy(dtype="float64")
     analytic = np.concatenate([g.ravel() for g in twin.gradients(X, y)])
     X, Y, labels = twin._batch(X, y)
     target = labels if Y is None else Y
+    assert target is not None  # _batch gives one of them
     params = twin._params
     numeric = np.empty_like(analytic)
     for i in range(params.size):
@@ -50,7 +69,7 @@ def gradcheck(net, X, y, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         % (int(bad.sum()), params.size, _describe(twin, worst), analytic[worst], numeric[worst]))
 
 
-def _describe(net, index):
+def _describe(net: Network, index: int) -> str:
     """'layers[i].W[r, c]' or 'layers[i].b[c]' for a flat parameter index."""
     start = 0
     for i, layer in enumerate(net.layers):

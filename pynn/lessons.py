@@ -15,32 +15,41 @@ a table) and draw a chart when given ``path`` (needs matplotlib).  They run
 in float64 by default, so both backends print the same digits.  The same
 lessons are on the command line: ``pynn lr-sweep`` and ``pynn init-demo``.
 """
+from __future__ import annotations
+
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import init as init_module
+from ._typing import ArrayLike, DTypeLike, Float64Array, Initializer, Logs, PathLike
 from ._validation import as_float, as_int
 from .layers import Dense
 from .network import Network
 from .optimizers import SGD
 from .training import Callback
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = ["InitDemoResult", "SweepResult", "init_demo", "lr_sweep", "sine_data", "xor_data"]
 
 DIVERGENCE_FACTOR = 1000.0  # a loss this many times the starting loss counts as diverged
 
 
-def sine_data(n=128, seed=0):
+def sine_data(n: int = 128, seed: Optional[int] = 0) -> Tuple[Float64Array, Float64Array]:
     """A 1-D regression problem: y = sin(1.5 x) + noise (sd 0.1), x uniform on [-2, 2]."""
     rng = np.random.default_rng(seed)
     X = rng.uniform(-2.0, 2.0, size=(n, 1))
     return X, np.sin(1.5 * X) + 0.1 * rng.normal(size=X.shape)
 
 
-def xor_data(n_per_cluster=50, noise=0.3, seed=0):
+def xor_data(n_per_cluster: int = 50, noise: float = 0.3, seed: Optional[int] = 0
+             ) -> Tuple[Float64Array, npt.NDArray[np.int_]]:
     """Four noisy clusters around (±1, ±1) labelled by XOR of the signs: no
     straight line separates the classes, so one hidden unit is not enough."""
     rng = np.random.default_rng(seed)
@@ -52,10 +61,11 @@ def xor_data(n_per_cluster=50, noise=0.3, seed=0):
 class _Watch(Callback):
     """Calls ``fn(epoch, logs)`` after each epoch; stops training when it returns True."""
 
-    def __init__(self, fn):
+    def __init__(self, fn: Callable[[int, Logs], bool]) -> None:
         self.fn = fn
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
+        assert logs is not None  # fit always passes the epoch's logs
         if self.fn(epoch, logs):
             self.model.stop_training = True
 
@@ -70,33 +80,35 @@ class SweepResult:
     run diverged; the run stops there), ``diverged[lr]`` that epoch (from 1)
     or None, ``initial_loss`` the loss before training (the same for all).
     """
-    lrs: tuple
+    lrs: Tuple[float, ...]
     epochs: int
     initial_loss: float
-    curves: dict
-    diverged: dict
+    curves: Dict[float, List[float]]
+    diverged: Dict[float, Optional[int]]
 
     @property
-    def final(self):
+    def final(self) -> Dict[float, float]:
         """The last recorded loss of each run (inf for a diverged one)."""
         return {lr: (c[-1] if c else self.initial_loss) for lr, c in self.curves.items()}
 
     @property
-    def best_lr(self):
+    def best_lr(self) -> float:
         """The rate with the lowest final loss."""
         return min(self.lrs, key=lambda lr: self.final[lr])
 
-    def verdict(self, lr):
+    def verdict(self, lr: float) -> str:
         """"good", "too small" or "too large", with the reason."""
         best = self.final[self.best_lr]
-        if self.diverged[lr] is not None:
-            return "too large: diverged at epoch %d" % self.diverged[lr]
+        diverged_at = self.diverged[lr]
+        if diverged_at is not None:
+            return "too large: diverged at epoch %d" % diverged_at
         if lr == self.best_lr:
             return "good: lowest final loss"
         ratio = "final loss %.3g x the best" % (self.final[lr] / best) if best > 0 else "higher final loss"
         return ("too small: " if lr < self.best_lr else "too large: ") + ratio
 
-    def to_text(self):
+    def to_text(self) -> str:
+        """The table of losses by learning rate and epoch (what ``str()`` gives)."""
         marks = sorted({1, min(10, self.epochs), self.epochs} | set(range(0, self.epochs + 1, 10)) - {0})
         header = ["lr"] + ["epoch %d" % e for e in marks] + ["verdict"]
         rows = []
@@ -114,13 +126,13 @@ class SweepResult:
 
     __str__ = to_text
 
-    def plot(self, path=None):
+    def plot(self, path: Optional[PathLike] = None) -> Figure:
         """The loss curves on a log scale from the starting loss (epoch 0), a
         diverged run drawn up to the top of the chart (10 times the starting
         loss); needs matplotlib.  PNG at ``path`` when given."""
         from .plotting import plot_curves
         top = 10 * self.initial_loss
-        curves = {}
+        curves: Dict[str, List[float]] = {}
         for lr in self.lrs:
             label = "lr = %g" % lr + (" (diverged)" if self.diverged[lr] is not None else "")
             curves[label] = [self.initial_loss] + [min(v, top) for v in self.curves[lr]]
@@ -128,14 +140,16 @@ class SweepResult:
                            first_x=0)
 
 
-def _sweep_network(n_in, n_out, hidden, loss, lr, seed, dtype):
+def _sweep_network(n_in: int, n_out: int, hidden: int, loss: str, lr: float, seed: Optional[int],
+                   dtype: DTypeLike) -> Network:
     out_act = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, "linear")
     return Network([Dense(n_in, hidden, "tanh"), Dense(hidden, n_out, out_act)], loss=loss,
                    optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
 
 
-def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, loss="mse",
-             batch_size=16, seed=0, dtype="float64", path=None):
+def lr_sweep(lrs: Iterable[float] = (0.001, 0.01, 0.1, 1.0), epochs: int = 40, X: Optional[ArrayLike] = None,
+             y: Optional[ArrayLike] = None, hidden: int = 16, loss: str = "mse", batch_size: int = 16,
+             seed: Optional[int] = 0, dtype: DTypeLike = "float64", path: Optional[PathLike] = None) -> SweepResult:
     """Train one network (a tanh hidden layer of ``hidden`` units, plain SGD)
     from the same seeded start at each learning rate in ``lrs`` and return a
     :class:`SweepResult` with the loss curves.
@@ -146,6 +160,13 @@ def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, 
     linear otherwise).  A run whose loss becomes non-finite or exceeds
     ``DIVERGENCE_FACTOR`` times the starting loss is stopped and recorded as
     diverged.  With ``path``, the curves are also saved as a PNG chart.
+
+    >>> from pynn.lessons import lr_sweep
+    >>> sweep = lr_sweep(lrs=(0.01, 0.1, 1.0), epochs=20)
+    >>> sweep.best_lr, sweep.diverged
+    (0.1, {0.01: None, 0.1: None, 1.0: 1})
+    >>> sweep.verdict(0.01)
+    'too small: final loss 4.01 x the best'
     """
     lrs = tuple(as_float(lr, "lrs[%d]" % i, minimum=0.0, min_inclusive=False) for i, lr in enumerate(lrs))
     if not lrs:
@@ -164,14 +185,18 @@ def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, 
         n_out = 1 if np.asarray(y).ndim == 1 else np.asarray(y).shape[1]
     n_in = X.shape[1] if X.ndim == 2 else 1  # anything else: Network says what it expects
 
-    curves, diverged, initial = {}, {}, None
+    curves: Dict[float, List[float]] = {}
+    diverged: Dict[float, Optional[int]] = {}
+    initial: Optional[float] = None
     for lr in lrs:
         net = _sweep_network(n_in, n_out, hidden, loss, lr, seed, dtype)
         if initial is None:
             initial = net.evaluate(X, y)["loss"]
-        losses, stop = [], [None]
+        losses: List[float] = []
+        stop: List[Optional[int]] = [None]
 
-        def watch(epoch, logs, losses=losses, stop=stop):
+        def watch(epoch: int, logs: Logs, losses: List[float] = losses, stop: List[Optional[int]] = stop,
+                  initial: float = initial) -> bool:
             value = logs["loss"]
             if not math.isfinite(value) or value > DIVERGENCE_FACTOR * initial:
                 losses.append(math.inf)
@@ -183,6 +208,7 @@ def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, 
         with np.errstate(all="ignore"):  # overflow on the way to inf is the lesson, not an error
             net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(watch)])
         curves[lr], diverged[lr] = losses, stop[0]
+    assert initial is not None  # lrs is not empty
     result = SweepResult(lrs, epochs, initial, curves, diverged)
     if path is not None:
         result.plot(path)
@@ -191,15 +217,17 @@ def lr_sweep(lrs=(0.001, 0.01, 0.1, 1.0), epochs=40, X=None, y=None, hidden=16, 
 
 # ---- initialisation --------------------------------------------------------------------------
 
-def _hidden_spread(net):
+def _hidden_spread(net: Network) -> float:
     """The largest difference between two hidden units' incoming weights or biases:
     max over inputs i of (max_j W1[i, j] - min_j W1[i, j]), with the bias as one more input."""
-    incoming = np.vstack([net.layers[0].W, net.layers[0].b]).astype(np.float64)
+    W, b = net._param_views[0]  # the first layer's W and b
+    incoming = np.vstack([W, b]).astype(np.float64)
     return float(np.ptp(incoming, axis=1).max())
 
 
-def _distinct_units(net):
-    incoming = np.vstack([net.layers[0].W, net.layers[0].b])
+def _distinct_units(net: Network) -> int:
+    W, b = net._param_views[0]
+    incoming = np.vstack([W, b])
     return len({tuple(col) for col in incoming.T.tolist()})
 
 
@@ -213,13 +241,14 @@ class InitDemoResult:
     ``hidden``)."""
     hidden: int
     epochs: int
-    spread: dict
-    accuracy: dict
-    final_accuracy: dict
-    final_loss: dict
-    distinct_units: dict = field(default_factory=dict)
+    spread: Dict[str, List[float]]
+    accuracy: Dict[str, List[float]]
+    final_accuracy: Dict[str, float]
+    final_loss: Dict[str, float]
+    distinct_units: Dict[str, int] = field(default_factory=dict)
 
-    def to_text(self):
+    def to_text(self) -> str:
+        """The table of spreads, distinct units, accuracy and loss by init (what ``str()`` gives)."""
         header = ["init", "spread before", "spread after", "distinct hidden units", "accuracy", "loss"]
         rows = [[name, "%.4g" % self.spread[name][0], "%.4g" % self.spread[name][-1],
                  "%d of %d" % (self.distinct_units[name], self.hidden), "%.3f" % self.final_accuracy[name],
@@ -233,7 +262,7 @@ class InitDemoResult:
 
     __str__ = to_text
 
-    def plot(self, path=None):
+    def plot(self, path: Optional[PathLike] = None) -> Figure:
         """Spread and accuracy per epoch, one curve per init (needs matplotlib)."""
         from .plotting import plot_panels
         return plot_panels([
@@ -243,15 +272,16 @@ class InitDemoResult:
         ], path=path, first_x=0)
 
 
-_INITS = {
+_INITS: Dict[str, Union[str, Initializer, None]] = {
     "zeros": "zeros",
     "constant": functools.partial(init_module.constant, value=0.5),
     "random": None,  # Dense's default: Glorot/Xavier uniform for tanh and sigmoid
 }
 
 
-def init_demo(inits=("zeros", "constant", "random"), epochs=100, hidden=8, lr=0.5, batch_size=20, seed=0,
-              dtype="float64", path=None):
+def init_demo(inits: Union[str, Iterable[str]] = ("zeros", "constant", "random"), epochs: int = 100, hidden: int = 8,
+              lr: float = 0.5, batch_size: int = 20, seed: Optional[int] = 0, dtype: DTypeLike = "float64",
+              path: Optional[PathLike] = None) -> InitDemoResult:
     """Train a 2-``hidden``-1 tanh/sigmoid network on :func:`xor_data` once per
     initialisation and return an :class:`InitDemoResult`.
 
@@ -261,6 +291,13 @@ def init_demo(inits=("zeros", "constant", "random"), epochs=100, hidden=8, lr=0.
     hidden units stay identical (spread 0, one distinct unit) and accuracy
     stays low; random starts make them differ and learn XOR.  With ``path``,
     a chart is saved as a PNG.
+
+    >>> from pynn.lessons import init_demo
+    >>> result = init_demo(epochs=100)
+    >>> result.distinct_units
+    {'zeros': 1, 'constant': 1, 'random': 8}
+    >>> result.final_accuracy
+    {'zeros': 0.5, 'constant': 0.5, 'random': 1.0}
     """
     inits = (inits,) if isinstance(inits, str) else tuple(inits)
     choices = list(_INITS) + [k for k in init_module.INITIALIZERS if k not in _INITS]
@@ -277,7 +314,7 @@ def init_demo(inits=("zeros", "constant", "random"), epochs=100, hidden=8, lr=0.
                       loss="binary_cross_entropy", optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
         spreads = [_hidden_spread(net)]
 
-        def record(epoch, logs, net=net, spreads=spreads):
+        def record(epoch: int, logs: Logs, net: Network = net, spreads: List[float] = spreads) -> bool:
             spreads.append(_hidden_spread(net))
             return False  # never stop
 

@@ -13,20 +13,39 @@ Each is the mean over the batch, defined as PyTorch defines it:
 The two cross-entropies are computed from the logits (the last layer's values
 before its activation): the loss is then stable for any z, and its gradient
 with respect to z is simply ``(p - y) / n``.
-"""
-import numpy as np
 
+>>> import numpy as np
+>>> import pynn
+>>> X, y = np.eye(3), np.array([0, 1, 1])
+>>> net = pynn.Network([pynn.Dense(3, 2, "softmax")], loss="cross_entropy", dtype="float64", seed=0)
+>>> p = net.predict(X)
+>>> loss = -np.mean(np.log(p[np.arange(3), y]))         # cross-entropy by its definition
+>>> bool(abs(net.evaluate(X, y)["loss"] - loss) < 1e-12)
+True
+>>> pynn.Network([pynn.Dense(3, 2, "sigmoid")], loss="cross_entropy")
+Traceback (most recent call last):
+    ...
+ValueError: loss 'cross_entropy' needs a softmax last layer; the last layer's activation is 'sigmoid'
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Optional, Tuple
+
+import numpy as np
+import numpy.typing as npt
+
+from ._typing import ArrayLike, FloatArray, IntArray
 from ._validation import as_array, nonfinite_error
 
 #: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
-CODES = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
-NAMES = tuple(CODES)
+CODES: Dict[str, int] = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
+NAMES: Tuple[str, ...] = tuple(CODES)
 _INT64 = np.dtype(np.int64)
 FUSED = ("binary_cross_entropy", "cross_entropy")  # computed on the logits
 CLASSIFIERS = FUSED
 
 
-def check_pairing(loss, last_activation):
+def check_pairing(loss: object, last_activation: str) -> None:
     """Raise ValueError unless ``loss`` can follow a last layer with ``last_activation``."""
     if not isinstance(loss, str) or loss not in CODES:
         raise ValueError("loss must be one of %s; got %r" % (", ".join(NAMES), loss))
@@ -40,7 +59,8 @@ def check_pairing(loss, last_activation):
         raise ValueError("a softmax last layer needs loss 'cross_entropy'; got loss %r" % loss)
 
 
-def prepare_targets(loss, y, n_rows, n_out, dtype):
+def prepare_targets(loss: str, y: ArrayLike, n_rows: int, n_out: int, dtype: np.dtype[Any]
+                    ) -> Tuple[Optional[FloatArray], Optional[IntArray]]:
     """Convert targets for ``loss`` (shapes and types are checked here; values
     by the backends, see ``check_values``).
 
@@ -68,7 +88,7 @@ def prepare_targets(loss, y, n_rows, n_out, dtype):
     return np.ascontiguousarray(arr, dtype=dtype), None
 
 
-def _class_labels(arr):
+def _class_labels(arr: npt.NDArray[Any]) -> IntArray:
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or (arr != np.round(arr)).any():
             raise ValueError("y must hold integer class labels for loss 'cross_entropy'")
@@ -79,7 +99,7 @@ def _class_labels(arr):
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def check_values(loss, Y, labels, n_classes):
+def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray], n_classes: int) -> None:
     """The value checks the C core makes while it reads targets, for the
     numpy backend: finite, probabilities in [0, 1], labels in range."""
     if Y is not None:
@@ -91,16 +111,17 @@ def check_values(loss, Y, labels, n_classes):
         raise label_error(labels, n_classes)
 
 
-def range_error(loss):
+def range_error(loss: str) -> ValueError:
     return ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
 
 
-def label_error(labels, n_classes):
+def label_error(labels: IntArray, n_classes: int) -> ValueError:
     return ValueError("class labels in y must be in [0, %d); got values from %s to %s"
                       % (n_classes, labels.min(), labels.max()))
 
 
-def numpy_loss(loss, out, Y, labels, want_grad=True):
+def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+               want_grad: bool = True) -> Tuple[float, Optional[FloatArray], float]:
     """The numpy twin of pynn_loss_* in csrc/losses.inc.
 
     ``out`` is (N, K): logits for the fused losses, outputs otherwise.
@@ -110,6 +131,7 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
     dt = out.dtype.type
     n_rows, k = out.shape
     if loss in ("mse", "mae", "huber"):
+        assert Y is not None  # only cross-entropy takes class labels
         d = out - Y
         dd = d.astype(np.float64)
         n = d.size
@@ -124,6 +146,7 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
         scale = dt((2.0 if loss == "mse" else 1.0) / n)
         return float(total) / n, (scale * g if want_grad else None), 0.0
     if loss == "binary_cross_entropy":
+        assert Y is not None
         z, y = out.astype(np.float64), Y.astype(np.float64)
         total = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum()
         correct = float(((out > 0) == (Y > dt(0.5))).sum())
@@ -143,6 +166,7 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
         total = (lse[:, 0] - out[rows, labels].astype(np.float64)).sum()
         correct = float((predicted == labels).sum())
     else:
+        assert Y is not None  # probability rows
         total = (Y.astype(np.float64) * (lse - out.astype(np.float64))).sum()
         correct = float((predicted == Y.argmax(axis=1)).sum())
     grad = None
@@ -152,5 +176,6 @@ def numpy_loss(loss, out, Y, labels, want_grad=True):
             p[rows, labels] -= 1
             grad = p * dt(1.0 / n_rows)
         else:
+            assert Y is not None
             grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * dt(1.0 / n_rows)
     return float(total) / n_rows, grad, correct

@@ -10,15 +10,24 @@ back: with ``delta`` = dLoss/dz for a layer (z = a_prev @ W + b),
     dLoss/da_prev = delta @ W.T,   and the previous layer's delta is that
                     times its activation's derivative.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, List, Optional, Tuple
+
 import numpy as np
 
 from . import activations
+from ._typing import FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
 
+if TYPE_CHECKING:
+    from .network import Network
 
-def check_inputs(net, X, Y=None, labels=None, targets=True):
+
+def check_inputs(net: Network, X: FloatArray, Y: Optional[FloatArray] = None, labels: Optional[IntArray] = None,
+                 targets: bool = True) -> None:
     """The checks the C core makes on its inputs, with the same errors."""
     if not np.isfinite(X).all():
         raise nonfinite_error("X")
@@ -26,9 +35,10 @@ def check_inputs(net, X, Y=None, labels=None, targets=True):
         check_values(net.loss, Y, labels, net.n_outputs)
 
 
-def _forward(net, X):
+def _forward(net: Network, X: FloatArray) -> Tuple[List[FloatArray], List[FloatArray]]:
     """Every layer's pre-activation z and output a, for X (batch, n_in)."""
-    zs, outs = [], []
+    zs: List[FloatArray] = []
+    outs: List[FloatArray] = []
     a = X
     for layer, (W, b) in zip(net.layers, net._param_views):
         z = a @ W
@@ -39,18 +49,18 @@ def _forward(net, X):
     return zs, outs
 
 
-def _loss_input(net, zs, outs):
+def _loss_input(net: Network, zs: List[FloatArray], outs: List[FloatArray]) -> FloatArray:
     return zs[-1] if net.loss in FUSED else outs[-1]
 
 
-def predict(net, X):
+def predict(net: Network, X: FloatArray) -> FloatArray:
     """The network's output for X: probabilities for sigmoid/softmax outputs."""
     check_inputs(net, X, targets=False)
     out = _forward(net, X)[1][-1]
     return out if out.dtype == net.dtype else out.astype(net.dtype)
 
 
-def evaluate(net, X, Y, labels):
+def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     """(mean loss, number correct) for one batch, without gradients."""
     check_inputs(net, X, Y, labels)
     zs, outs = _forward(net, X)
@@ -58,15 +68,16 @@ def evaluate(net, X, Y, labels):
     return loss, correct
 
 
-def gradients(net, X, Y, labels):
+def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     """Fill net._grads with dLoss/dparams for one batch; return (loss, correct)."""
     check_inputs(net, X, Y, labels)
     return _backprop(net, X, Y, labels)
 
 
-def _backprop(net, X, Y, labels):
+def _backprop(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     zs, outs = _forward(net, X)
     loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
+    assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     last = net.layers[-1]
     if net.loss not in FUSED:  # the fused losses already gave dLoss/dz
         delta = activations.backward(last.activation, zs[-1], outs[-1], delta)
@@ -81,7 +92,8 @@ def _backprop(net, X, Y, labels):
     return loss, correct
 
 
-def train_rows(net, X, Y, labels, batch_size):
+def train_rows(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+               batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, every
     row checked first; returns (sum of loss * batch rows, number correct)."""
     check_inputs(net, X, Y, labels)

@@ -1,9 +1,12 @@
 """Export a pynn Network to ONNX, for onnxruntime and other ONNX tools.
 
+>>> import os, tempfile
 >>> import pynn
 >>> net = pynn.Network([pynn.Dense(4, 8, "relu"), pynn.Dense(8, 3, "softmax")],
 ...                    loss="cross_entropy", seed=0)
->>> model = pynn.export_onnx(net, "net.onnx")      # doctest: +SKIP
+>>> model = pynn.export_onnx(net, os.path.join(tempfile.mkdtemp(), "net.onnx"))
+>>> [node.op_type for node in model.graph.node]
+['MatMul', 'Add', 'Relu', 'MatMul', 'Add', 'Softmax']
 
 The model has one input ``X`` of shape (N, n_inputs) and one output ``Y`` of
 shape (N, n_outputs), N dynamic, both float32 or float64 as the network's
@@ -33,17 +36,27 @@ onnxruntime and matches ``net.predict`` to float64 rounding.
 It needs the ``onnx`` package, an optional extra: ``pip install pynn[onnx]``
 (and ``onnxruntime`` to run the model).
 """
+from __future__ import annotations
+
 import json
 import os
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
+
+from ._typing import ArrayLike, PathLike
+
+if TYPE_CHECKING:
+    import onnx
+
+    from .network import Network
 
 #: the opset written by default; any opset >= 13 may be asked for
 DEFAULT_OPSET = 17
 MIN_OPSET = 13  # Softmax with axis=-1 over the last axis only (its opset-13 meaning)
 
 
-def _import_onnx():
+def _import_onnx() -> Tuple[Any, Any, Any]:
     try:
         import onnx
         from onnx import helper, numpy_helper
@@ -77,38 +90,39 @@ _RSQRT2 = 0.70710678118654752440
 class _Graph:
     """Collects nodes and initializers; names every intermediate uniquely."""
 
-    def __init__(self, helper, numpy_helper, dtype):
+    def __init__(self, helper: Any, numpy_helper: Any, dtype: np.dtype[Any]) -> None:
         self.helper, self.numpy_helper, self.dtype = helper, numpy_helper, dtype
-        self.nodes, self.initializers = [], []
-        self._constants = {}
+        self.nodes: List[Any] = []
+        self.initializers: List[Any] = []
+        self._constants: Dict[float, str] = {}
         self._count = 0
 
-    def tensor(self, name, value):
+    def tensor(self, name: str, value: ArrayLike) -> str:
         self.initializers.append(self.numpy_helper.from_array(np.asarray(value, dtype=self.dtype), name))
         return name
 
-    def const(self, value):
+    def const(self, value: float) -> str:
         """A scalar initializer of the model's dtype (shared by value)."""
         key = float(value)
         if key not in self._constants:
             self._constants[key] = self.tensor("const.%d" % len(self._constants), key)
         return self._constants[key]
 
-    def op(self, op_type, *inputs, out=None, scope="", **attrs):
+    def op(self, op_type: str, *inputs: str, out: Optional[str] = None, scope: str = "", **attrs: Any) -> str:
         self._count += 1
         name = "%s%s_%d" % (scope, op_type.lower(), self._count)
         out = out or name
         self.nodes.append(self.helper.make_node(op_type, list(inputs), [out], name=name, **attrs))
         return out
 
-    def horner(self, start, coefs, x, scope):
+    def horner(self, start: str, coefs: Sequence[float], x: str, scope: str) -> str:
         """(((start * x + c0) * x + c1) * x ...): Cody's loop form."""
         acc = start
         for c in coefs:
             acc = self.op("Mul", self.op("Add", acc, self.const(c), scope=scope), x, scope=scope)
         return acc
 
-    def erf(self, x, scope):
+    def erf(self, x: str, scope: str) -> str:
         """erf(x) from elementwise ops (Cody's three ranges, chosen with Where)."""
         op, c = self.op, self.const
         y = op("Abs", x, scope=scope)
@@ -142,7 +156,7 @@ class _Graph:
         return op("Where", op("Less", x, c(0.0), scope=scope), op("Neg", result, scope=scope), result, scope=scope)
 
 
-def to_onnx(net, opset=None):
+def to_onnx(net: Network, opset: Optional[int] = None) -> onnx.ModelProto:
     """``net`` as an ``onnx.ModelProto`` (see the module docstring)."""
     from . import __version__
     from .activations import LEAKY_SLOPE
@@ -214,13 +228,31 @@ def to_onnx(net, opset=None):
     return model
 
 
-def export_onnx(net, path, opset=None):
+def export_onnx(net: Network, path: PathLike, opset: Optional[int] = None) -> onnx.ModelProto:
     """Write ``net`` to ``path`` as an ONNX model (default opset
     :data:`DEFAULT_OPSET`, any opset >= 13 on request) with input ``X`` and
     output ``Y`` = ``net.predict(X)``.  Returns the ``onnx.ModelProto``.
 
     Raises ImportError (naming ``pip install pynn[onnx]``) when the onnx
     package is not installed.
+
+    Run the model with onnxruntime (``pip install onnxruntime``):
+
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(4, 16, "gelu"), pynn.Dense(16, 3, "softmax")], loss="cross_entropy",
+    ...                    seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.onnx")
+    >>> model = pynn.export_onnx(net, path)
+    >>> [i.name for i in model.graph.input], [o.name for o in model.graph.output], model.opset_import[0].version
+    (['X'], ['Y'], 17)
+    >>> session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    >>> X = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    >>> Y = session.run(["Y"], {"X": X})[0]
+    >>> bool(np.abs(Y - net.predict(X)).max() < 1e-5)
+    True
     """
     model = to_onnx(net, opset)
     path = os.fspath(path)

@@ -10,9 +10,17 @@ in csrc/optimizers.inc and the numpy version is ``numpy_update`` below, written
 operation for operation the same.  ``lr`` can be changed between steps (for
 schedules); the other hyperparameters are fixed when the optimizer is made.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Tuple, Type, Union
+
 import numpy as np
 
+from ._typing import FloatArray
 from ._validation import as_float
+
+if TYPE_CHECKING:
+    from .network import Network
 
 
 class Optimizer:
@@ -23,38 +31,41 @@ class Optimizer:
     state buffer, ``slots(...)`` buffers of one value per parameter.
     """
 
-    name = None
-    kind = None  # code in the C core (enum pynn_optimizer_kind)
+    # set by every concrete optimizer; None on this abstract base
+    name: ClassVar[str] = None  # type: ignore[assignment]
+    kind: ClassVar[int] = None  # type: ignore[assignment]  # code in the C core (enum pynn_optimizer_kind)
+    _network: Optional[Network]  # the network using this optimizer, set by Network
+    weight_decay: float  # every optimizer has one (0 for none)
 
-    def __init__(self, lr):
+    def __init__(self, lr: float) -> None:
         self._version = 0  # bumped when a hyperparameter changes (the C backend re-reads them)
         self.lr = lr
         self.step = 0
 
     @property
-    def lr(self):
+    def lr(self) -> float:
         """The learning rate: how far each update moves along the gradient."""
         return self._lr
 
     @lr.setter
-    def lr(self, value):
+    def lr(self, value: float) -> None:
         self._lr = as_float(value, "lr", minimum=0.0)
         self._version += 1
 
-    def slots(self):
+    def slots(self) -> int:
         """Number of per-parameter state buffers this optimizer keeps."""
         raise NotImplementedError
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         """Hyperparameters as a dict of plain values (saved with the model)."""
         raise NotImplementedError
 
-    def numpy_update(self, params, grads, state):
+    def numpy_update(self, params: FloatArray, grads: FloatArray, state: FloatArray) -> None:
         """One update of ``params`` in place (numpy backend); ``self.step`` is
         the 1-based index of this update."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join("%s=%r" % kv for kv in self.get_config().items())
         return "%s(%s)" % (type(self).__name__, args)
 
@@ -65,12 +76,26 @@ class SGD(Optimizer):
     With momentum, ``buf <- momentum * buf + g`` and the step follows ``buf``
     (or ``g + momentum * buf`` with Nesterov).  ``weight_decay`` adds
     ``weight_decay * w`` to the gradient (L2 regularisation).
+
+    One step on E = (w·x + b − y)² with x = 1, y = 0, from w = 1, b = 0: the
+    gradients are dE/dw = dE/db = 2·(1 − 0) = 2.
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1), dtype="float64")
+    >>> net.set_weights([[[1.0]], [0.0]])
+    >>> net.train_step([[1.0]], [[0.0]])
+    1.0
+    >>> [w.round(6).tolist() for w in net.get_weights()]     # w − lr·g = 1 − 0.1·2, b: 0 − 0.1·2
+    [[[0.8]], [-0.2]]
+    >>> pynn.SGD(lr=0.1, momentum=0.9, nesterov=True)
+    SGD(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.0)
     """
 
     name = "sgd"
     kind = 0
 
-    def __init__(self, lr=0.01, momentum=0.0, nesterov=False, weight_decay=0.0):
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(lr)
         self.momentum = as_float(momentum, "momentum", minimum=0.0)
         self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
@@ -80,14 +105,14 @@ class SGD(Optimizer):
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
 
-    def slots(self):
+    def slots(self) -> int:
         return 1 if self.momentum != 0 else 0
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
                 "weight_decay": self.weight_decay}
 
-    def numpy_update(self, params, grads, state):
+    def numpy_update(self, params: FloatArray, grads: FloatArray, state: FloatArray) -> None:
         dt = params.dtype.type
         g = grads
         if self.weight_decay != 0:
@@ -104,12 +129,27 @@ class Adam(Optimizer):
     """Adam, as ``torch.optim.Adam``: steps by the bias-corrected running mean
     of the gradient over the root of the running mean of its square.
     ``weight_decay`` is added to the gradient (L2); see AdamW for the
-    decoupled form."""
+    decoupled form.
+
+    Adam's first step moves every weight by about ``lr`` against the sign of
+    its gradient (here both gradients are 2, as in the SGD example):
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.Adam(lr=0.1), dtype="float64")
+    >>> net.set_weights([[[1.0]], [0.0]])
+    >>> net.train_step([[1.0]], [[0.0]])
+    1.0
+    >>> [w.round(6).tolist() for w in net.get_weights()]
+    [[[0.9]], [-0.1]]
+    >>> net.optimizer
+    Adam(lr=0.1, betas=[0.9, 0.999], eps=1e-08, weight_decay=0.0)
+    """
 
     name = "adam"
     kind = 1
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    def __init__(self, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(lr)
         try:
             beta1, beta2 = betas
@@ -120,13 +160,13 @@ class Adam(Optimizer):
         self.eps = as_float(eps, "eps", minimum=0.0)
         self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
 
-    def slots(self):
+    def slots(self) -> int:
         return 2
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
 
-    def numpy_update(self, params, grads, state):
+    def numpy_update(self, params: FloatArray, grads: FloatArray, state: FloatArray) -> None:
         dt = params.dtype.type
         n = params.size
         m, v = state[:n], state[n:]
@@ -155,37 +195,63 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """AdamW, as ``torch.optim.AdamW``: Adam whose weight decay shrinks the
-    weights directly, ``w <- w (1 - lr * weight_decay)``, before each step."""
+    weights directly, ``w <- w (1 - lr * weight_decay)``, before each step.
+
+    The Adam example with the default ``weight_decay=0.01``: w first shrinks
+    to 1·(1 − 0.1·0.01) = 0.999, then takes Adam's step of 0.1.
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.AdamW(lr=0.1), dtype="float64")
+    >>> net.set_weights([[[1.0]], [0.0]])
+    >>> net.train_step([[1.0]], [[0.0]])
+    1.0
+    >>> [w.round(6).tolist() for w in net.get_weights()]
+    [[[0.899]], [-0.1]]
+    """
 
     name = "adamw"
     kind = 2
 
-    def __init__(self, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+    def __init__(self, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2) -> None:
         super().__init__(lr, betas, eps, weight_decay)
 
 
 class RMSprop(Optimizer):
     """RMSprop, as ``torch.optim.RMSprop`` (not centered): divides the gradient
-    by the root of a running mean (factor ``alpha``) of its square."""
+    by the root of a running mean (factor ``alpha``) of its square.
+
+    First step with gradients 2 (as in the SGD example): the mean square is
+    (1 − 0.99)·2² = 0.04, so each weight moves by lr·2 / √0.04 = 10·lr.
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.RMSprop(lr=0.01), dtype="float64")
+    >>> net.set_weights([[[1.0]], [0.0]])
+    >>> net.train_step([[1.0]], [[0.0]])
+    1.0
+    >>> [w.round(6).tolist() for w in net.get_weights()]
+    [[[0.9]], [-0.1]]
+    """
 
     name = "rmsprop"
     kind = 3
 
-    def __init__(self, lr=1e-2, alpha=0.99, eps=1e-8, momentum=0.0, weight_decay=0.0):
+    def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
+                 weight_decay: float = 0.0) -> None:
         super().__init__(lr)
         self.alpha = as_float(alpha, "alpha", 0.0, 1.0)
         self.eps = as_float(eps, "eps", minimum=0.0)
         self.momentum = as_float(momentum, "momentum", minimum=0.0)
         self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
 
-    def slots(self):
+    def slots(self) -> int:
         return 2 if self.momentum > 0 else 1
 
-    def get_config(self):
+    def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum,
                 "weight_decay": self.weight_decay}
 
-    def numpy_update(self, params, grads, state):
+    def numpy_update(self, params: FloatArray, grads: FloatArray, state: FloatArray) -> None:
         dt = params.dtype.type
         n = params.size
         square_avg, buf = state[:n], state[n:]
@@ -203,10 +269,10 @@ class RMSprop(Optimizer):
             params += dt(-self.lr) * g / avg
 
 
-OPTIMIZERS = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+OPTIMIZERS: Dict[str, Type[Union[SGD, Adam, RMSprop]]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
 
 
-def get(optimizer):
+def get(optimizer: Union[Optimizer, str, None]) -> Optimizer:
     """An optimizer instance from an instance, a name ("sgd", "adam", "adamw",
     "rmsprop", with default settings) or None (SGD(lr=0.01))."""
     if optimizer is None:
@@ -219,7 +285,7 @@ def get(optimizer):
                      % (", ".join(map(repr, OPTIMIZERS)), optimizer))
 
 
-def from_config(name, config):
+def from_config(name: str, config: Mapping[str, Any]) -> Optimizer:
     """Rebuild an optimizer saved with ``get_config`` (used by pynn.load)."""
     if name not in OPTIMIZERS:
         raise ValueError("unknown optimizer %r in model file" % (name,))

@@ -7,11 +7,22 @@ window, and the user's pyplot backend is left alone) and saved as PNG.
 - :func:`plot_curves` and :func:`plot_panels`: named curves on one chart or
   several side by side (used by :mod:`pynn.lessons`).
 """
+from __future__ import annotations
+
 import math
 import os
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Sequence, Tuple, Type, Union
+
+from ._typing import PathLike
+
+if TYPE_CHECKING:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .training import History
 
 
-def _matplotlib():
+def _matplotlib() -> Tuple[Type[Figure], Type[FigureCanvasAgg]]:
     """matplotlib's Figure class and Agg canvas, or an ImportError saying how to install it."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -22,20 +33,21 @@ def _matplotlib():
     return Figure, FigureCanvasAgg
 
 
-def _figure(n_panels, width=5.0, height=3.6):
+def _figure(n_panels: int, width: float = 5.0, height: float = 3.6) -> Figure:
     Figure, FigureCanvasAgg = _matplotlib()
     fig = Figure(figsize=(width * n_panels, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save(fig, path):
+def _save(fig: Figure, path: Optional[PathLike]) -> Figure:
     if path is not None:
         fig.savefig(os.fspath(path), format="png", dpi=100)
     return fig
 
 
-def plot_history(history, path=None, metrics=None):
+def plot_history(history: Union[History, Dict[str, Sequence[float]]], path: Optional[PathLike] = None,
+                 metrics: Union[str, Sequence[str], None] = None) -> Figure:
     """Learning curves of a :class:`pynn.History` (or its ``.history`` dict).
 
     One panel per metric ("loss", "accuracy", "mae", ...), each with the
@@ -44,6 +56,17 @@ def plot_history(history, path=None, metrics=None):
     every recorded metric except "lr"; ask for "lr" to see the learning rate,
     drawn on a log scale).  Saves a PNG at ``path`` when given and returns
     the matplotlib Figure.
+
+    >>> import os, tempfile
+    >>> import pynn
+    >>> X, y = pynn.datasets.spirals(n_per_class=30, seed=0)
+    >>> net = pynn.Network([pynn.Dense(2, 8, "tanh"), pynn.Dense(8, 3, "softmax")], loss="cross_entropy",
+    ...                    seed=0)
+    >>> history = net.fit(X, y, epochs=5, validation_data=(X, y), verbose=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "curves.png")
+    >>> fig = history.plot(path)                  # the same as plot_history(history, path)
+    >>> [ax.get_title() for ax in fig.axes], os.path.exists(path)
+    (['loss', 'accuracy'], True)
     """
     data = getattr(history, "history", history)
     if not isinstance(data, dict) or not data:
@@ -75,8 +98,9 @@ def plot_history(history, path=None, metrics=None):
     return _save(fig, path)
 
 
-def plot_curves(curves, path=None, title=None, xlabel="epoch", ylabel="loss", log_y=False, y_max=None,
-                first_x=1):
+def plot_curves(curves: Mapping[Any, Sequence[float]], path: Optional[PathLike] = None, title: Optional[str] = None,
+                xlabel: str = "epoch", ylabel: str = "loss", log_y: bool = False, y_max: Optional[float] = None,
+                first_x: int = 1) -> Figure:
     """Named curves on one chart: ``curves`` maps a label to a list of values,
     drawn at x = first_x, first_x + 1, ... (non-finite values are left out;
     ``y_max`` cuts the axis, e.g. above a diverging run).  Saves a PNG at
@@ -85,7 +109,8 @@ def plot_curves(curves, path=None, title=None, xlabel="epoch", ylabel="loss", lo
                        path=path, xlabel=xlabel, first_x=first_x)
 
 
-def plot_panels(panels, path=None, xlabel="epoch", first_x=1):
+def plot_panels(panels: Sequence[Mapping[str, Any]], path: Optional[PathLike] = None, xlabel: str = "epoch",
+                first_x: int = 1) -> Figure:
     """Several charts side by side: ``panels`` is a list of dicts with the
     arguments of :func:`plot_curves` ("curves", and optional "title",
     "ylabel", "log_y", "y_max").  Saves a PNG at ``path`` when given and

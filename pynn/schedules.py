@@ -20,7 +20,10 @@ Formulas (e = epoch, from 0):
                          with t = min(e − W, D), D = decay_epochs
 =======================  ==================================================================
 """
+from __future__ import annotations
+
 import math
+from typing import List
 
 from ._validation import as_float, as_int
 
@@ -30,18 +33,18 @@ __all__ = ["CosineDecay", "ExponentialDecay", "Schedule", "StepDecay"]
 class Schedule:
     """Base class: a callable ``schedule(epoch) -> lr`` (epoch from 0)."""
 
-    def __call__(self, epoch):
+    def __call__(self, epoch: int) -> float:
         epoch = as_int(epoch, "epoch", minimum=0)
         return float(self.lr_at(epoch))
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float:
         raise NotImplementedError
 
-    def values(self, n_epochs):
+    def values(self, n_epochs: int) -> List[float]:
         """The rates of epochs 0 .. n_epochs - 1, as a list."""
         return [self(e) for e in range(as_int(n_epochs, "n_epochs", minimum=0))]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join("%s=%r" % kv for kv in vars(self).items())
         return "%s(%s)" % (type(self).__name__, args)
 
@@ -53,14 +56,21 @@ class StepDecay(Schedule):
 
     e.g. ``StepDecay(0.1, drop=0.5, step_size=10)``: 0.1 for epochs 0-9,
     0.05 for 10-19, 0.025 for 20-29, ...
+
+    >>> from pynn.schedules import StepDecay
+    >>> schedule = StepDecay(0.1, drop=0.5, step_size=2)
+    >>> schedule(0), schedule(5)
+    (0.1, 0.025)
+    >>> schedule.values(6)
+    [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]
     """
 
-    def __init__(self, initial_lr, drop=0.5, step_size=10):
+    def __init__(self, initial_lr: float, drop: float = 0.5, step_size: int = 10) -> None:
         self.initial_lr = as_float(initial_lr, "initial_lr", minimum=0.0)
         self.drop = as_float(drop, "drop", minimum=0.0)
         self.step_size = as_int(step_size, "step_size")
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float:
         return self.initial_lr * self.drop ** (epoch // self.step_size)
 
 
@@ -71,15 +81,22 @@ class ExponentialDecay(Schedule):
 
     or, with ``staircase=True``, ``decay_rate ^ floor(e / decay_epochs)``
     (as Keras' ExponentialDecay, counted in epochs).
+
+    >>> from pynn.schedules import ExponentialDecay
+    >>> [round(lr, 4) for lr in ExponentialDecay(1.0, decay_rate=0.5, decay_epochs=2).values(5)]
+    [1.0, 0.7071, 0.5, 0.3536, 0.25]
+    >>> ExponentialDecay(1.0, decay_rate=0.5, decay_epochs=2, staircase=True).values(5)
+    [1.0, 1.0, 0.5, 0.5, 0.25]
     """
 
-    def __init__(self, initial_lr, decay_rate=0.96, decay_epochs=1, staircase=False):
+    def __init__(self, initial_lr: float, decay_rate: float = 0.96, decay_epochs: int = 1,
+                 staircase: bool = False) -> None:
         self.initial_lr = as_float(initial_lr, "initial_lr", minimum=0.0)
         self.decay_rate = as_float(decay_rate, "decay_rate", minimum=0.0)
         self.decay_epochs = as_int(decay_epochs, "decay_epochs")
         self.staircase = bool(staircase)
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float:
         exponent = epoch / self.decay_epochs
         if self.staircase:
             exponent = math.floor(exponent)
@@ -96,9 +113,16 @@ class CosineDecay(Schedule):
     - then, t = min(e − W, D):
       lr(e) = min_lr + (initial_lr − min_lr) · (1 + cos(π · t / D)) / 2,
       which is initial_lr at e = W, and min_lr from e = W + D on.
+
+    >>> from pynn.schedules import CosineDecay
+    >>> schedule = CosineDecay(1.0, decay_epochs=4, warmup_epochs=3, min_lr=0.1)
+    >>> schedule
+    CosineDecay(initial_lr=1.0, decay_epochs=4, warmup_epochs=3, min_lr=0.1)
+    >>> [round(lr, 4) for lr in schedule.values(9)]
+    [0.25, 0.5, 0.75, 1.0, 0.8682, 0.55, 0.2318, 0.1, 0.1]
     """
 
-    def __init__(self, initial_lr, decay_epochs, warmup_epochs=0, min_lr=0.0):
+    def __init__(self, initial_lr: float, decay_epochs: int, warmup_epochs: int = 0, min_lr: float = 0.0) -> None:
         self.initial_lr = as_float(initial_lr, "initial_lr", minimum=0.0)
         self.decay_epochs = as_int(decay_epochs, "decay_epochs")
         self.warmup_epochs = as_int(warmup_epochs, "warmup_epochs", minimum=0)
@@ -107,7 +131,7 @@ class CosineDecay(Schedule):
             raise ValueError("min_lr must be <= initial_lr; got min_lr=%r, initial_lr=%r"
                              % (self.min_lr, self.initial_lr))
 
-    def lr_at(self, epoch):
+    def lr_at(self, epoch: int) -> float:
         W, D = self.warmup_epochs, self.decay_epochs
         if epoch < W:
             return self.initial_lr * (epoch + 1) / (W + 1)

@@ -29,11 +29,22 @@ size), then the "pynn" metadata (types, names, sizes), and every tensor's
 shape and dtype is compared with the declared architecture *before* anything
 the size of the model is allocated; a bad file raises ValueError.
 """
+from __future__ import annotations
+
 import json
 import os
 import tempfile
+from typing import TYPE_CHECKING, Any, Dict, List, Tuple
 
 import numpy as np
+import numpy.typing as npt
+
+from ._typing import PathLike, Shape
+
+if TYPE_CHECKING:
+    from .layers import Dense
+    from .network import Network
+    from .optimizers import Optimizer
 
 FORMAT_VERSION = 1  # the version save() writes
 SUPPORTED_VERSIONS = (1,)  # the versions load() reads: never drop one (see the module docstring)
@@ -42,12 +53,12 @@ _MAX_STEP = 2 ** 62  # the optimizer step count is an int64 in the C core
 _DTYPES = {"F32": "float32", "F64": "float64"}  # safetensors dtype codes that pynn files hold
 
 
-def save(net, path):
+def save(net: Network, path: PathLike) -> None:
     """Write ``net`` to ``path`` (str or os.PathLike)."""
     from safetensors.numpy import save_file
 
     path = os.fspath(path)
-    tensors = {}
+    tensors: Dict[str, npt.NDArray[Any]] = {}
     for i, (W, b) in enumerate(net._param_views):
         tensors["layers.%d.W" % i] = np.ascontiguousarray(W)
         tensors["layers.%d.b" % i] = np.ascontiguousarray(b)
@@ -85,7 +96,7 @@ def save(net, path):
         raise
 
 
-def _read_header(path):
+def _read_header(path: str) -> Tuple[Dict[str, str], Dict[str, Tuple[str, Shape]]]:
     """Parse and check a safetensors file's header without trusting it.
 
     Returns (metadata dict of str, {name: (dtype name, shape tuple)}).  The
@@ -141,13 +152,13 @@ def _read_header(path):
     return metadata, tensors
 
 
-def _int(value, what, minimum=1, maximum=2 ** 62):
+def _int(value: object, what: str, minimum: int = 1, maximum: int = 2 ** 62) -> int:
     if type(value) is not int or not minimum <= value <= maximum:
         raise ValueError("%s must be an int in [%d, %d]; got %r" % (what, minimum, maximum, value))
     return value
 
 
-def _check_meta(meta):
+def _check_meta(meta: object) -> Tuple[List[Dense], Any, str, Optimizer, int]:
     """The "pynn" metadata, checked for types and names: (layers, loss,
     dtype, optimizer, step), nothing allocated yet."""
     from . import optimizers
@@ -174,7 +185,8 @@ def _check_meta(meta):
             raise ValueError("layers[%d] must be {\"type\": \"Dense\", ...}; got %r" % (i, c))
         n_in = _int(c.get("n_in"), "layers[%d].n_in" % i)
         n_out = _int(c.get("n_out"), "layers[%d].n_out" % i)
-        layers.append(Dense(n_in, n_out, c.get("activation"), init="zeros"))  # allocates nothing
+        activation: Any = c.get("activation")  # any value: Dense checks it
+        layers.append(Dense(n_in, n_out, activation, init="zeros"))  # allocates nothing
     opt = meta.get("optimizer")
     if not isinstance(opt, dict) or not isinstance(opt.get("name"), str) or not isinstance(opt.get("config"), dict):
         raise ValueError("optimizer must be {\"name\": str, \"config\": {...}, \"step\": int}; got %r" % (opt,))
@@ -186,12 +198,28 @@ def _check_meta(meta):
     return layers, meta.get("loss"), dtype, optimizer, step
 
 
-def load(path):
+def load(path: PathLike) -> Network:
     """Read a Network saved with ``Network.save``.
 
     Raises ValueError if the file is not a pynn model file, is damaged, or
     does not match the architecture it declares (see the module docstring);
     FileNotFoundError / OSError if it cannot be read.
+
+    The network comes back with its weights, loss, dtype and optimizer
+    (settings, state and step count), so training can continue:
+
+    >>> import os, tempfile
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(2, 4, "relu"), pynn.Dense(4, 1)], optimizer=pynn.Adam(lr=0.01),
+    ...                    dtype="float64", seed=0)
+    >>> loss = net.train_step([[0.0, 1.0]], [[1.0]])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.safetensors")
+    >>> net.save(path)
+    >>> same = pynn.load(path)
+    >>> same.optimizer, same.optimizer.step, same.dtype
+    (Adam(lr=0.01, betas=[0.9, 0.999], eps=1e-08, weight_decay=0.0), 1, dtype('float64'))
+    >>> all((a == b).all() for a, b in zip(same.get_weights(), net.get_weights()))
+    True
     """
     from safetensors import safe_open
 
@@ -215,7 +243,7 @@ def load(path):
         losses.check_pairing(loss, layers[-1].activation)
         # the declared architecture against the tensors the file really holds
         # (whose sizes the file size bounds), before allocating anything
-        expected = {}
+        expected: Dict[str, Shape] = {}
         for i, layer in enumerate(layers):
             expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
             expected["layers.%d.b" % i] = (layer.n_out,)

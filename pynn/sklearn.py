@@ -70,11 +70,15 @@ scikit-learn), ``n_iter_``, ``t_`` (samples seen), ``loss_``, ``loss_curve_``
 ``n_outputs_``, ``out_activation_`` ("softmax", "logistic" or "identity"), and
 ``classes_`` for the classifier.
 """
+from __future__ import annotations
+
 import numbers
 import sys
 import warnings
+from typing import TYPE_CHECKING, Any, Dict, List, NoReturn, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
+import numpy.typing as npt
 
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
@@ -90,8 +94,11 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from . import activations, optimizers
+from ._typing import ArrayLike, DTypeLike, Float64Array, FloatArray
 from .layers import Dense
 from .network import Network
+
+_Self = TypeVar("_Self", bound="_BasePynn")
 
 __all__ = ["PynnClassifier", "PynnRegressor"]
 
@@ -101,15 +108,15 @@ _SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 _DTYPES = ("float32", "float64")
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_real(value):
+def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def _own_buffers(net):
+def _own_buffers(net: Network) -> None:
     """Give ``net`` writable copies of its buffers if they are read-only (a
     model unpickled from a read-only memory map, as joblib does)."""
     names = ("_params", "_grads", "_state")
@@ -126,11 +133,26 @@ class _BasePynn(BaseEstimator):
     """What the classifier and the regressor share: parameters, checks,
     building the network and the training loop."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=1e-4,
-                 batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1, beta_1=0.9,
-                 beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dtype="float32"):
+    # fitted attributes (set by fit / partial_fit)
+    network_: Network
+    n_outputs_: int
+    out_activation_: str
+    n_iter_: int
+    t_: int
+    loss_: float
+    loss_curve_: List[float]
+    best_loss_: Optional[float]
+    validation_scores_: Optional[List[float]]
+    best_validation_score_: Optional[float]
+
+    def __init__(self, hidden_layer_sizes: Union[int, Sequence[int]] = (100,), activation: str = "relu", *,
+                 solver: str = "adam", alpha: float = 1e-4, batch_size: Union[int, str] = "auto",
+                 learning_rate_init: float = 1e-3, max_iter: int = 200, shuffle: bool = True,
+                 random_state: Union[int, np.random.RandomState, None] = None, tol: float = 1e-4,
+                 verbose: Union[bool, int] = False, warm_start: bool = False, momentum: float = 0.9,
+                 nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
+                 dtype: DTypeLike = "float32") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -155,13 +177,13 @@ class _BasePynn(BaseEstimator):
 
     # ---- parameters -------------------------------------------------------------
 
-    def _checked_params(self):
+    def _checked_params(self) -> Tuple[Tuple[int, ...], str]:
         """The parameters, checked (scikit-learn checks in fit, not __init__)."""
 
-        def fail(name, expected):
+        def fail(name: str, expected: str) -> NoReturn:
             raise ValueError("%s must be %s; got %r" % (name, expected, getattr(self, name)))
 
-        sizes = self.hidden_layer_sizes
+        sizes: Any = self.hidden_layer_sizes  # anything a user set: checked here
         if _is_int(sizes):
             sizes = (sizes,)
         try:
@@ -175,8 +197,9 @@ class _BasePynn(BaseEstimator):
             fail("activation", "one of %s (or 'identity', 'logistic')" % ", ".join(map(repr, _HIDDEN_ACTIVATIONS)))
         if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
             fail("solver", "one of %s" % ", ".join(map(repr, _SOLVERS)))
-        if not (isinstance(self.batch_size, str) and self.batch_size == "auto") and not (
-                _is_int(self.batch_size) and self.batch_size >= 1):
+        batch_size: Any = self.batch_size
+        if not (isinstance(batch_size, str) and batch_size == "auto") and not (
+                _is_int(batch_size) and batch_size >= 1):
             fail("batch_size", "'auto' or an int >= 1")
         for name in ("max_iter", "n_iter_no_change"):
             if not (_is_int(getattr(self, name)) and getattr(self, name) >= 1):
@@ -202,7 +225,7 @@ class _BasePynn(BaseEstimator):
             fail("dtype", "'float32' or 'float64'")
         return sizes, activation
 
-    def _make_optimizer(self):
+    def _make_optimizer(self) -> optimizers.Optimizer:
         lr = float(self.learning_rate_init)
         decay = float(self.alpha)
         if self.solver == "sgd":
@@ -215,7 +238,8 @@ class _BasePynn(BaseEstimator):
         return cls(lr=lr, betas=(float(self.beta_1), float(self.beta_2)), eps=float(self.epsilon),
                    weight_decay=decay)
 
-    def _build_network(self, n_features, n_outputs, out_activation, loss, sizes, activation, seed):
+    def _build_network(self, n_features: int, n_outputs: int, out_activation: str, loss: str, sizes: Sequence[int],
+                       activation: str, seed: int) -> Network:
         widths = [n_features] + list(sizes)
         layers = [Dense(a, b, activation) for a, b in zip(widths[:-1], widths[1:])]
         layers.append(Dense(widths[-1], n_outputs, out_activation))
@@ -224,34 +248,43 @@ class _BasePynn(BaseEstimator):
     # ---- fitted attributes --------------------------------------------------------
 
     @property
-    def coefs_(self):
+    def coefs_(self) -> List[FloatArray]:
         """Copies of the weight matrices, W[i] of shape (n_in, n_out)."""
         return self.network_.get_weights()[0::2]
 
     @property
-    def intercepts_(self):
+    def intercepts_(self) -> List[FloatArray]:
         """Copies of the bias vectors."""
         return self.network_.get_weights()[1::2]
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         super().__setstate__(state)
         if "network_" in self.__dict__:
             _own_buffers(self.network_)
 
     # ---- training -----------------------------------------------------------------
 
-    def _fit(self, X, y, incremental, classes=None):
+    if TYPE_CHECKING:  # what the classifier and the regressor define
+        def _is_classifier(self) -> bool: ...
+
+        def _encode_targets(self, y: npt.NDArray[Any], reset: bool, classes: Optional[ArrayLike]
+                            ) -> Tuple[npt.NDArray[Any], int, str, str]:
+            """(targets for the network, number of outputs, output activation, loss)."""
+
+        def _validation_score(self, X: npt.NDArray[Any], y: npt.NDArray[Any]) -> float: ...
+
+    def _fit(self: _Self, X: Any, y: Any, incremental: bool, classes: Optional[ArrayLike] = None) -> _Self:
         sizes, activation = self._checked_params()
         fitted = hasattr(self, "network_")
         reset = not (fitted and (incremental or self.warm_start))
         X, y = validate_data(self, X, y, reset=reset, dtype=(np.float64, np.float32), multi_output=True,
                              y_numeric=not self._is_classifier())
-        target, n_outputs, out_activation, loss = self._encode_targets(y, reset, classes)
+        target, n_outputs, out_activation, loss_name = self._encode_targets(y, reset, classes)
         if reset:
             random_state = check_random_state(self.random_state)
             seed = int(random_state.randint(np.iinfo(np.int32).max))
             self._random_state = random_state
-            self.network_ = self._build_network(X.shape[1], n_outputs, out_activation, loss, sizes,
+            self.network_ = self._build_network(X.shape[1], n_outputs, out_activation, loss_name, sizes,
                                                 activation, seed)
             self.n_outputs_ = n_outputs
             self.out_activation_ = {"linear": "identity", "sigmoid": "logistic"}.get(out_activation,
@@ -268,7 +301,10 @@ class _BasePynn(BaseEstimator):
         net.optimizer.lr = float(self.learning_rate_init)
 
         early_stopping = self.early_stopping and not incremental
-        X_val = y_val = None
+        X_val: Any = None
+        y_val: Any = None
+        validation_scores: List[float] = []
+        best_score = -np.inf
         if early_stopping:
             stratify = target if self._is_classifier() and target.ndim == 1 else None
             X, X_val, target, y_val = train_test_split(
@@ -277,21 +313,22 @@ class _BasePynn(BaseEstimator):
             if X_val.shape[0] < 2:
                 raise ValueError("The validation set is too small (%d samples): increase validation_fraction "
                                  "or the size of the data set" % X_val.shape[0])
-            self.validation_scores_ = []
-            self.best_validation_score_ = -np.inf
+            self.validation_scores_ = validation_scores
+            self.best_validation_score_ = best_score
             best_weights = net.get_weights()
         else:
             self.validation_scores_ = None
             self.best_validation_score_ = None
 
         n_samples = X.shape[0]
-        if self.batch_size == "auto":
+        requested: Any = self.batch_size  # "auto" or an int >= 1 (checked above)
+        if requested == "auto":
             batch_size = min(200, n_samples)
         else:
-            if self.batch_size > n_samples:
+            if requested > n_samples:
                 warnings.warn("batch_size %d is larger than the number of samples (%d); it is clipped to %d"
-                              % (self.batch_size, n_samples, n_samples))
-            batch_size = min(self.batch_size, n_samples)
+                              % (requested, n_samples, n_samples))
+            batch_size = min(requested, n_samples)
 
         X = np.ascontiguousarray(X, dtype=net.dtype)  # converted once, not every epoch
         no_improvement = 0
@@ -306,15 +343,17 @@ class _BasePynn(BaseEstimator):
             message = "Iteration %d, loss = %.8f" % (self.n_iter_, loss)
             if early_stopping:
                 score = self._validation_score(X_val, y_val)
-                self.validation_scores_.append(score)
+                validation_scores.append(score)  # the list self.validation_scores_ is
                 message += ", validation score = %.6f" % score
-                no_improvement = no_improvement + 1 if score < self.best_validation_score_ + self.tol else 0
-                if score > self.best_validation_score_:
-                    self.best_validation_score_ = score
+                no_improvement = no_improvement + 1 if score < best_score + self.tol else 0
+                if score > best_score:
+                    best_score = self.best_validation_score_ = score
                     best_weights = net.get_weights()
             else:
-                no_improvement = no_improvement + 1 if loss > self.best_loss_ - self.tol else 0
-                if loss < self.best_loss_:
+                # None after an early-stopping fit (then continued by partial_fit or warm_start)
+                best_loss = np.inf if self.best_loss_ is None else self.best_loss_
+                no_improvement = no_improvement + 1 if loss > best_loss - self.tol else 0
+                if loss < best_loss:
                     self.best_loss_ = loss
             if self.verbose:
                 print(message, file=sys.stdout)
@@ -333,13 +372,13 @@ class _BasePynn(BaseEstimator):
                           "converged yet." % self.max_iter, ConvergenceWarning)
         return self
 
-    def _outputs(self, X):
+    def _outputs(self, X: ArrayLike) -> Float64Array:
         """The network's outputs for X, as float64 (checks fitted and features)."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         return self.network_.predict(X).astype(np.float64)
 
-    def fit(self, X, y):
+    def fit(self: _Self, X: ArrayLike, y: ArrayLike) -> _Self:
         """Train a new network on (X, y) (or continue the current one with
         ``warm_start=True``) for up to ``max_iter`` epochs.  Returns self."""
         return self._fit(X, y, incremental=False)
@@ -353,17 +392,43 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
     Multi-class problems use a softmax output and cross-entropy; binary ones
     a single sigmoid unit (the probability of ``classes_[1]``); multilabel
     ``y`` (a 0/1 indicator matrix) one sigmoid unit per label.
+
+    >>> from sklearn.datasets import load_iris
+    >>> from pynn.sklearn import PynnClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = PynnClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=300, random_state=0)
+    >>> clf.fit(X, y).score(X, y) > 0.95
+    True
+    >>> clf.classes_, clf.predict(X[:3]), clf.predict_proba(X[:3]).shape
+    (array([0, 1, 2]), array([0, 0, 0]), (3, 3))
+    >>> clf.network_
+    Network([Dense(4, 16, activation='relu'), Dense(16, 3, activation='softmax')], loss='cross_entropy', optimizer=Adam(lr=0.01, betas=[0.9, 0.999], eps=1e-08, weight_decay=0.0001), dtype='float32')
+
+    Labels can be any values; ``partial_fit`` trains one epoch at a time:
+
+    >>> names = load_iris().target_names[y]                  # 'setosa', 'versicolor', 'virginica'
+    >>> clf = PynnClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.01, batch_size=16, random_state=0)
+    >>> for epoch in range(20):
+    ...     clf = clf.partial_fit(X, names, classes=['setosa', 'versicolor', 'virginica'])
+    >>> clf.n_iter_, clf.predict(X[:1]), clf.score(X, names) > 0.9
+    (20, array(['setosa'], dtype='<U10'), True)
     """
 
-    def _is_classifier(self):
+    def _is_classifier(self) -> bool:
         return True
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
 
-    def _encode_targets(self, y, reset, classes):
+    # set by fit
+    classes_: npt.NDArray[Any]
+    _multilabel: bool
+    _label_dtype: np.dtype[Any]
+
+    def _encode_targets(self, y: npt.NDArray[Any], reset: bool, classes: Optional[ArrayLike]
+                        ) -> Tuple[npt.NDArray[Any], int, str, str]:
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         check_classification_targets(y)
@@ -405,7 +470,7 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
             return index.astype(np.float64), 1, "sigmoid", "binary_cross_entropy"
         return index.astype(np.int64), len(self.classes_), "softmax", "cross_entropy"
 
-    def _validation_score(self, X, y):
+    def _validation_score(self, X: npt.NDArray[Any], y: npt.NDArray[Any]) -> float:
         P = self.network_.predict(X)
         if self._multilabel:
             return accuracy_score(y, P > 0.5)
@@ -413,7 +478,7 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
             return accuracy_score(y, P[:, 0] > 0.5)
         return accuracy_score(y, P.argmax(axis=1))
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, classes: Optional[ArrayLike] = None) -> PynnClassifier:
         """One epoch of training on (X, y), continuing from the current
         network.  The first call must give ``classes``, every class label that
         will ever appear (not needed for multilabel y).  Returns self."""
@@ -421,7 +486,7 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
             raise ValueError("classes must be passed on the first call to partial_fit")
         return self._fit(X, y, incremental=True, classes=classes)
 
-    def _logits(self, X):
+    def _logits(self, X: ArrayLike) -> Float64Array:
         """The output layer's values before its softmax/sigmoid, as float64,
         computed by the current backend."""
         check_is_fitted(self)
@@ -434,13 +499,13 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
         twin.set_weights(net.get_weights())
         return twin.predict(X).astype(np.float64)
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> Float64Array:
         """The network's logits: shape (n_samples,) for a binary problem (the
         log-odds of ``classes_[1]``), else (n_samples, n_classes or n_labels)."""
         Z = self._logits(X)
         return Z[:, 0] if Z.shape[1] == 1 and not self._multilabel else Z
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> Float64Array:
         """Class probabilities, shape (n_samples, n_classes) in the order of
         ``classes_`` (multilabel: the probability of each label), computed in
         float64 from the logits."""
@@ -451,11 +516,11 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
             return np.column_stack([activations.sigmoid(-Z[:, 0]), activations.sigmoid(Z[:, 0])])
         return activations.softmax(Z)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> Float64Array:
         """The logarithm of :meth:`predict_proba`."""
         return np.log(self.predict_proba(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> npt.NDArray[Any]:
         """Predicted class labels (multilabel: a 0/1 matrix, one column per label)."""
         P = self.predict_proba(X)
         if self._multilabel:
@@ -468,17 +533,32 @@ class PynnRegressor(RegressorMixin, _BasePynn):
     error, linear outputs), with the parameters of scikit-learn's
     ``MLPRegressor`` (plus ``dtype`` and the "adamw"/"rmsprop" solvers).
     ``y`` may be 2-D for several targets.  See :mod:`pynn.sklearn`.
+
+    >>> import numpy as np
+    >>> from pynn.sklearn import PynnRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(200, 2))
+    >>> y = X @ [1.0, -2.0] + 0.5
+    >>> reg = PynnRegressor(hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=300, random_state=0)
+    >>> reg.fit(X, y).score(X, y) > 0.95
+    True
+    >>> reg.predict(X[:5]).shape
+    (5,)
+    >>> Y = np.column_stack([y, -y])                          # two targets
+    >>> reg.fit(X, Y).predict(X[:5]).shape
+    (5, 2)
     """
 
-    def _is_classifier(self):
+    def _is_classifier(self) -> bool:
         return False
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
 
-    def _encode_targets(self, y, reset, classes):
+    def _encode_targets(self, y: npt.NDArray[Any], reset: bool, classes: Optional[ArrayLike]
+                        ) -> Tuple[npt.NDArray[Any], int, str, str]:
         y = np.asarray(y, dtype=np.float64)
         if y.ndim == 1:
             y = y.reshape(-1, 1)
@@ -486,14 +566,14 @@ class PynnRegressor(RegressorMixin, _BasePynn):
             raise ValueError("y has %d target columns; the network was fitted on %d" % (y.shape[1], self.n_outputs_))
         return y, y.shape[1], "linear", "mse"
 
-    def _validation_score(self, X, y):
+    def _validation_score(self, X: npt.NDArray[Any], y: npt.NDArray[Any]) -> float:
         return r2_score(y, self.network_.predict(X).astype(np.float64))
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike) -> PynnRegressor:
         """One epoch of training on (X, y), continuing from the current network.  Returns self."""
         return self._fit(X, y, incremental=True)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> Float64Array:
         """Predictions, shape (n_samples,) for one target, else (n_samples, n_targets)."""
         P = self._outputs(X)
         return P[:, 0] if P.shape[1] == 1 else P

@@ -6,15 +6,24 @@ data, reports progress and calls the callbacks between chunks of batches; the
 batches themselves run in ``Network._train_rows`` (one call per chunk).
 Callbacks ready to use are in :mod:`pynn.callbacks`.
 """
+from __future__ import annotations
+
 import math
 import sys
 import time
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ._typing import ArrayLike, FloatArray, IntArray, Logs, PathLike
 from ._validation import as_float, as_int, nonfinite_error
 from .errors import DivergenceError
 from .losses import check_values
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from .network import Network
 
 # verbose=1 draws its progress bar with tqdm when it is installed; set this to
 # False to get pynn's own plain in-place line instead.
@@ -27,19 +36,30 @@ class History:
     "val_"-prefixed ones when there is validation data; "lr" when a learning
     rate callback reports it); ``epoch`` lists the epoch indices (from 0) and
     ``params`` the settings of the run.
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1), dtype="float64")
+    >>> net.set_weights([[[0.0]], [0.0]])
+    >>> history = net.fit([[1.0], [2.0]], [2.0, 4.0], epochs=3, batch_size=2, shuffle=False, verbose=0)
+    >>> history
+    History(epochs=3, metrics=['loss', 'mae'])
+    >>> [round(v, 4) for v in history.history["loss"]]       # falling: y = 2x is being learnt
+    [10.0, 1.06, 0.1732]
+    >>> history.params["steps"], net.history is history
+    (1, True)
     """
 
-    def __init__(self):
-        self.history = {}
-        self.epoch = []
-        self.params = {}
+    def __init__(self) -> None:
+        self.history: Dict[str, List[float]] = {}
+        self.epoch: List[int] = []
+        self.params: Dict[str, Any] = {}
 
-    def _record(self, epoch, logs):
+    def _record(self, epoch: int, logs: Logs) -> None:
         self.epoch.append(epoch)
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
 
-    def plot(self, path=None, metrics=None):
+    def plot(self, path: Optional[PathLike] = None, metrics: Union[str, Sequence[str], None] = None) -> Figure:
         """Draw the learning curves (one panel per metric, training and
         validation together) and save them as a PNG at ``path`` when given.
         Returns the matplotlib Figure.  Needs matplotlib (``pip install
@@ -47,7 +67,7 @@ class History:
         from .plotting import plot_history
         return plot_history(self, path=path, metrics=metrics)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "History(epochs=%d, metrics=%s)" % (len(self.epoch), list(self.history))
 
 
@@ -61,37 +81,54 @@ class Callback:
     order of the ``callbacks`` list, and the History records it after the
     last one: a callback may add entries (the learning rate callbacks add
     "lr").
+
+    >>> import pynn
+    >>> class StopBelow(pynn.Callback):         # stop once the training loss is below a threshold
+    ...     def __init__(self, threshold):
+    ...         self.threshold = threshold
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         if logs["loss"] < self.threshold:
+    ...             print("epoch %d: loss %.3f" % (epoch, logs["loss"]))
+    ...             self.model.stop_training = True
+    >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1), dtype="float64")
+    >>> net.set_weights([[[0.0]], [0.0]])
+    >>> history = net.fit([[1.0], [2.0]], [2.0, 4.0], epochs=100, batch_size=2, verbose=0,
+    ...                   callbacks=[StopBelow(0.1)])
+    epoch 3: loss 0.083
+    >>> len(history.epoch)
+    4
     """
 
-    model = None
+    # the network being trained: fit() calls set_model before any other method
+    model: Network = None  # type: ignore[assignment]  # None until then
 
-    def set_model(self, model):
+    def set_model(self, model: Network) -> None:
         self.model = model
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Optional[Logs] = None) -> None:
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Optional[Logs] = None) -> None:
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         pass
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Optional[Logs] = None) -> None:
         pass
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Optional[Logs] = None) -> None:
         pass
 
 
-def _format(logs):
+def _format(logs: Logs) -> str:
     return " - ".join("%s: %.4g" % (k, v) if k == "lr" else "%s: %.4f" % (k, v) for k, v in logs.items())
 
 
-def _check_callbacks(callbacks):
+def _check_callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> List[Callback]:
     if callbacks is None:
         return []
     if isinstance(callbacks, Callback):
@@ -103,15 +140,18 @@ def _check_callbacks(callbacks):
     return callbacks
 
 
-def _mae(net, X, Y):
+def _mae(net: Network, X: FloatArray, Y: FloatArray) -> float:
     """Mean absolute error of net's outputs on X against Y (N, K), over all elements."""
     return float(np.mean(np.abs(net.predict(X).astype(np.float64) - Y)))
 
 
-def _scores(net, X, Y, labels):
+def _scores(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Dict[str, float]:
     """evaluate() on checked arrays, plus "mae" for the regression losses."""
-    scores = net.evaluate(X, labels if Y is None else Y)
+    target = labels if Y is None else Y
+    assert target is not None  # one of them is given
+    scores = net.evaluate(X, target)
     if not net.is_classifier:
+        assert Y is not None  # regression targets are never class labels
         scores["mae"] = _mae(net, X, Y)
     return scores
 
@@ -120,28 +160,29 @@ class _Snapshot:
     """The training state fit() can roll back to (issue 5): parameters,
     optimizer state and step count, copied into buffers made once per fit."""
 
-    def __init__(self, net):
+    def __init__(self, net: Network) -> None:
         self.params = np.empty_like(net._params)
         self.state = np.empty_like(net._state)
         self.step = 0
 
-    def take(self, net):
+    def take(self, net: Network) -> None:
         np.copyto(self.params, net._params)
         np.copyto(self.state, net._state)
         self.step = net.optimizer.step
 
-    def restore(self, net):
+    def restore(self, net: Network) -> None:
         np.copyto(net._params, self.params)
         np.copyto(net._state, self.state)
         net.optimizer.step = self.step
 
 
-def _finite(net):
+def _finite(net: Network) -> bool:
     """Whether the weights and the optimizer state are all finite."""
     return bool(np.isfinite(net._params).all() and np.isfinite(net._state).all())
 
 
-def _train_checked(net, Xe, Ye, Le, lo, hi, batch_size):
+def _train_checked(net: Network, Xe: FloatArray, Ye: Optional[FloatArray], Le: Optional[IntArray], lo: int, hi: int,
+                   batch_size: int) -> Optional[Tuple[float, float]]:
     """net._train_rows, returning None instead of (loss, correct) when a batch
     diverged: a non-finite loss or gradient (the backend raised), or an
     update that left non-finite weights."""
@@ -153,7 +194,9 @@ def _train_checked(net, Xe, Ye, Le, lo, hi, batch_size):
     return result if _finite(net) else None
 
 
-def _replay_to_divergence(net, snapshot, Xe, Ye, Le, lo, hi, batch_size, epoch, epochs, n_batches):
+def _replay_to_divergence(net: Network, snapshot: _Snapshot, Xe: FloatArray, Ye: Optional[FloatArray],
+                          Le: Optional[IntArray], lo: int, hi: int, batch_size: int, epoch: int, epochs: int,
+                          n_batches: int) -> Tuple[float, float]:
     """A chunk [lo, hi) diverged: go back to its start and train it again one
     batch at a time, each from a snapshot, up to the batch that diverges;
     leave the network as it was before that batch and raise DivergenceError.
@@ -184,7 +227,7 @@ class _Bar:
     written, so logs stay clean).
     """
 
-    def __init__(self, epoch, epochs, n_batches):
+    def __init__(self, epoch: int, epochs: int, n_batches: int) -> None:
         self.title = "Epoch %d/%d" % (epoch + 1, epochs)
         self.n_batches = n_batches
         self.done = 0
@@ -200,7 +243,7 @@ class _Bar:
                 self.tqdm = tqdm(total=n_batches, desc=self.title, unit="batch", file=sys.stdout,
                                  leave=True, dynamic_ncols=True)
 
-    def update(self, batches, loss):
+    def update(self, batches: int, loss: float) -> None:
         self.done += batches
         if self.tqdm is not None:
             self.tqdm.set_postfix_str("loss: %.4f" % loss, refresh=False)
@@ -210,7 +253,7 @@ class _Bar:
             sys.stdout.write("\r%s - loss: %.4f" % (self._line(), loss))
             sys.stdout.flush()
 
-    def close(self, logs, seconds):
+    def close(self, logs: Logs, seconds: float) -> None:
         if self.tqdm is not None:
             self.tqdm.set_postfix_str(_format(logs), refresh=False)
             self.tqdm.close()
@@ -219,15 +262,16 @@ class _Bar:
                                                   _format(logs)))
         sys.stdout.flush()
 
-    def _line(self, width=30):
+    def _line(self, width: int = 30) -> str:
         filled = width * self.done // self.n_batches
         arrow = ">" if filled < width else ""
         bar = "=" * filled + arrow + "." * (width - filled - len(arrow))
         return "%s [%s] %d/%d" % (self.title, bar, self.done, self.n_batches)
 
 
-def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, verbose=1,
-        callbacks=None, validation_split=0.0):
+def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+        validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None, verbose: int = 1,
+        callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0) -> History:
     """Train ``net`` on (X, y) and return a History.
 
     Each epoch visits every sample once, in mini-batches of ``batch_size``
@@ -356,6 +400,7 @@ def fit(net, X, y, epochs=1, batch_size=32, shuffle=True, validation_data=None, 
             batch, lo = batch + 1, hi
         logs = net._metrics(total / n, correct, n)
         if not net.is_classifier:
+            assert Y is not None  # regression targets are never class labels
             logs["mae"] = _mae(net, X, Y)
         if val is not None:
             logs.update({"val_" + k: v for k, v in _scores(net, *val).items()})

@@ -387,6 +387,20 @@ def test_warm_start_continues_training():
     assert not np.array_equal(before[0], clf.coefs_[0])
 
 
+def test_training_continues_after_early_stopping():
+    """best_loss_ is None after an early-stopping fit; partial_fit (which never stops early)
+    and a warm-started fit without early stopping then start counting from the next epoch."""
+    X, y = scaled_iris()
+    clf = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0).fit(X, y)
+    assert clf.best_loss_ is None
+    clf.partial_fit(X, y)
+    assert clf.n_iter_ == 6 and clf.best_loss_ == clf.loss_curve_[-1]
+    clf = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, warm_start=True,
+                         random_state=0).fit(X, y)
+    clf.set_params(early_stopping=False).fit(X, y)
+    assert clf.n_iter_ == 10 and clf.best_loss_ == min(clf.loss_curve_[5:])
+
+
 def test_verbose_prints_the_loss(capsys):
     X, y = scaled_iris()
     clf = PynnClassifier(hidden_layer_sizes=(4,), max_iter=2, verbose=True, random_state=0).fit(X, y)
