@@ -16,7 +16,7 @@ import numpy as np
 from . import activations, backends, losses, optimizers
 from . import init as init_module
 from ._typing import ArrayLike, DTypeLike, FloatArray, IntArray, PathLike
-from ._validation import as_array, as_dtype, as_int, as_matrix
+from ._validation import as_array, as_dtype, as_matrix
 from .layers import Dense
 
 if TYPE_CHECKING:
@@ -281,11 +281,6 @@ class Network:
         X, Y, labels = self._batch(X, y)
         n = X.shape[0]
         return backends._implementation.train_rows(self, X, Y, labels, n)[0] / n
-
-    def _train_batch(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
-        """train_step on converted arrays; returns (loss, number correct)."""
-        total, correct = backends.implementation().train_rows(self, X, Y, labels, X.shape[0])
-        return total / X.shape[0], correct
 
     def _train_rows(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray], lo: int, hi: int,
                     batch_size: int) -> Tuple[float, float]:
