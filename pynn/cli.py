@@ -41,7 +41,6 @@ import json
 import math
 import os
 import sys
-import tempfile
 
 import numpy as np
 
@@ -212,21 +211,14 @@ def add_metadata(path, key, value):
     """Add ``value`` as JSON under safetensors metadata ``key`` of the file at ``path``
     (rewritten atomically, like Network.save)."""
     from safetensors import safe_open
-    from safetensors.numpy import save_file
+
+    from .serialization import write_atomically
 
     with safe_open(path, framework="numpy") as f:
         metadata = dict(f.metadata() or {})
         tensors = {k: f.get_tensor(k) for k in f.keys()}
     metadata[key] = json.dumps(value)
-    fd, tmp = tempfile.mkstemp(prefix=".pynn-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
-    os.close(fd)
-    try:
-        save_file(tensors, tmp, metadata=metadata)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_atomically(tensors, path, metadata)
 
 
 def read_metadata(path):

@@ -55,8 +55,6 @@ _DTYPES = {"F32": "float32", "F64": "float64"}  # safetensors dtype codes that p
 
 def save(net: Network, path: PathLike) -> None:
     """Write ``net`` to ``path`` (str or os.PathLike)."""
-    from safetensors.numpy import save_file
-
     path = os.fspath(path)
     tensors: Dict[str, npt.NDArray[Any]] = {}
     for i, (W, b) in enumerate(net._param_views):
@@ -73,11 +71,20 @@ def save(net: Network, path: PathLike) -> None:
         "optimizer": {"name": net.optimizer.name, "config": net.optimizer.get_config(),
                       "step": net.optimizer.step},
     }
+    write_atomically(tensors, path, {"pynn": json.dumps(meta)})
+
+
+def write_atomically(tensors: Dict[str, npt.NDArray[Any]], path: str, metadata: Dict[str, str]) -> None:
+    """Write a safetensors file to ``path`` through a temporary file in the
+    same folder, renamed over the target once it is complete and on disk: an
+    interrupted write leaves any old file intact."""
+    from safetensors.numpy import save_file
+
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".pynn-", suffix=".tmp", dir=directory)
     os.close(fd)
     try:
-        save_file(tensors, tmp, metadata={"pynn": json.dumps(meta)})
+        save_file(tensors, tmp, metadata=metadata)
         # mkstemp makes the file 0600: give it the mode a plain open() would
         # (an existing target's mode, else 0666 less the umask)
         try:
