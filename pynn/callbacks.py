@@ -48,6 +48,13 @@ def _check_monitor(monitor: object) -> str:
     return monitor
 
 
+def _improves(mode: str, value: float, best: float, min_delta: float) -> bool:
+    """Whether ``value`` beats ``best`` by more than ``min_delta`` in direction ``mode``."""
+    if mode == "min":
+        return value < best - min_delta
+    return value > best + min_delta
+
+
 def _monitored(callback: Union[EarlyStopping, ModelCheckpoint, ReduceLROnPlateau], logs: Optional[Logs]
                ) -> Optional[float]:
     """The monitored value from logs, or None (with a warning naming the metrics there are)."""
@@ -108,9 +115,7 @@ class EarlyStopping(Callback):
         self.best_weights: Optional[List[FloatArray]] = None
 
     def _improves(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return _improves(self.mode, value, self.best, self.min_delta)
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self._reset()
@@ -283,9 +288,7 @@ class ReduceLROnPlateau(Callback):
         self.cooldown_counter = 0
 
     def _improves(self, value: float) -> bool:
-        if self.mode == "min":
-            return value < self.best - self.min_delta
-        return value > self.best + self.min_delta
+        return _improves(self.mode, value, self.best, self.min_delta)
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self._reset()
