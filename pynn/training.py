@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 import numpy as np
 
 from ._typing import ArrayLike, FloatArray, IntArray, Logs, PathLike
-from ._validation import as_float, as_int, nonfinite_error
+from . import numpy_backend
+from ._validation import as_float, as_int
 from .errors import DivergenceError
-from .losses import check_values
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -323,9 +323,7 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     X, Y, labels = net._batch(X, y)
     # the kernels check each chunk as they train on it; check all the data
     # once here, so that rejected data leaves the network untouched
-    if not np.isfinite(X).all():
-        raise nonfinite_error("X")
-    check_values(net.loss, Y, labels, net.n_outputs)
+    numpy_backend.check_inputs(net, X, Y, labels)
     val = None
     if validation_data is not None:
         try:
