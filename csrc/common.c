@@ -23,7 +23,8 @@ int64_t pynn_max_width(const pynn_net *net)
 
 /* Layout for a batch of B rows: for each layer its pre-activation Z and its
  * output A (B x width each), then two B x max_width scratch buffers that the
- * backward pass ping-pongs between; then (network.inc) packing space. */
+ * backward pass ping-pongs between, then for each layer with dropout its
+ * dropped-out input (B x its n_in); then (network.inc) packing space. */
 int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch)
 {
     int64_t per_row = 0;
@@ -32,6 +33,8 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch)
     for (int64_t l = 1; l <= net->n_layers; l++)
         if (!pynn_muladd_ok(&per_row, net->sizes[l], 2)) return -1;
     if (!pynn_muladd_ok(&per_row, pynn_max_width(net), 2)) return -1;
+    for (int64_t l = 0; l < net->n_layers; l++)
+        if (pynn_has_dropout(net, l) && !pynn_muladd_ok(&per_row, net->sizes[l], 1)) return -1;
     if (!pynn_mul_ok(per_row, batch, &total)) return -1;
     return total;
 }
@@ -72,6 +75,9 @@ int pynn_check_net(const pynn_net *net, int64_t batch)
     if ((net->loss == PYNN_CROSS_ENTROPY) != (last == PYNN_SOFTMAX)) return PYNN_ERR_ARGUMENT;
     if (net->loss == PYNN_BCE && last != PYNN_SIGMOID) return PYNN_ERR_ARGUMENT;
     if (net->simd < PYNN_SIMD_AUTO || net->simd > PYNN_SIMD_AVX512) return PYNN_ERR_ARGUMENT;
+    if (net->dropout != NULL)
+        for (int64_t l = 0; l < net->n_layers; l++)
+            if (!(net->dropout[l] >= 0 && net->dropout[l] < 1)) return PYNN_ERR_ARGUMENT;  /* NaN too */
     need = pynn_activation_workspace(net, batch);
     if (need < 0 || net->work_len < need) return PYNN_ERR_WORKSPACE;
     return PYNN_OK;

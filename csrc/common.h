@@ -74,4 +74,41 @@ void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, size_t
 /* Index in `sizes` of the widest layer output (sizes[1..n_layers]). */
 int64_t pynn_max_width(const pynn_net *net);
 
+/* ---- dropout masks (dropout.inc; pynn/dropout.py computes the same) ---- */
+
+/* 1 if layer l's input is dropped out in training. */
+static inline int pynn_has_dropout(const pynn_net *net, int64_t l)
+{
+    return net->dropout != NULL && net->dropout[l] > 0;
+}
+
+#define PYNN_GOLDEN UINT64_C(0x9E3779B97F4A7C15)
+
+/* splitmix64 (Steele, Lea and Flood, 2014): x + golden ratio, then a
+ * bijective mixing of the 64 bits.  mix64(base + e * golden) over e = 0, 1,
+ * 2, ... is splitmix64's stream from state `base`: a counter-based generator
+ * with no state to carry between calls (or threads). */
+static inline uint64_t pynn_mix64(uint64_t x)
+{
+    x += PYNN_GOLDEN;
+    x = (x ^ (x >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    x = (x ^ (x >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return x ^ (x >> 31);
+}
+
+/* The start of the stream of layer l's mask in update `step`. */
+static inline uint64_t pynn_dropout_base(uint64_t seed, int64_t step, int64_t l)
+{
+    return pynn_mix64(pynn_mix64(pynn_mix64(seed) ^ (uint64_t)step) ^ (uint64_t)l);
+}
+
+/* An element is kept when the top 53 bits of its number, read as an integer
+ * u in [0, 2^53), satisfy u >= ceil(p * 2^53): probability 1 - p up to 2^-53. */
+static inline uint64_t pynn_dropout_threshold(double p)
+{
+    const double t = p * 9007199254740992.0;  /* 2^53, exact: p in [0, 1) */
+    const uint64_t u = (uint64_t)t;
+    return u + ((double)u < t);
+}
+
 #endif

@@ -28,6 +28,7 @@ typedef uint32_t real_bits;
 #include "activations.inc"
 #include "gemm.inc"
 #include "dense.inc"
+#include "dropout.inc"
 #include "losses.inc"
 #include "optimizers.inc"
 #include "network.inc"

@@ -96,6 +96,13 @@ typedef struct pynn_net {
     int64_t work_len;
     pynn_pool *pool;           /* threads for large products, or NULL */
     int32_t simd;              /* pynn_simd: which micro-kernels the products use */
+    /* Dropout, in training only (gradients and train steps; never in predict
+     * or evaluate).  NULL, or n_layers rates in [0, 1): each element of layer
+     * l's input is zeroed with probability dropout[l] and the others scaled
+     * by 1/(1 - dropout[l]) (inverted dropout).  The masks are a function of
+     * (dropout_seed, update index, l, element): see dropout.inc. */
+    const double *dropout;
+    uint64_t dropout_seed;
 } pynn_net;
 
 /* Hyperparameters of one update, with PyTorch's meanings.  `step` is the
@@ -198,13 +205,14 @@ int pynn_evaluate_f64(const pynn_net *net, int64_t batch, const double *X, const
 
 /* Forward, loss and backward: net->grads receives the gradient of the mean
  * loss of the batch; *loss_value the loss; *n_correct (may be NULL) as in
- * pynn_loss_*. */
-int pynn_gradients_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
-int pynn_gradients_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+ * pynn_loss_*.  step (>= 1) is the update index whose dropout masks to use:
+ * opt->step + 1 gives the gradient the next train step would apply. */
+int pynn_gradients_f32(const pynn_net *net, int64_t step, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_gradients_f64(const pynn_net *net, int64_t step, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
 
 /* One training step: pynn_gradients, then the optimizer update of
  * net->params.  opt->step counts updates: it is incremented, then used as
- * the index of this update.  *loss_value and *n_correct describe the batch
+ * the index of this update (and of its dropout masks).  *loss_value and *n_correct describe the batch
  * before the update.  If the loss or any gradient is NaN or infinite the
  * step returns PYNN_ERR_DIVERGED without updating anything. */
 int pynn_train_step_f32(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);

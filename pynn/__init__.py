@@ -14,7 +14,7 @@ from . import callbacks, datasets, init, schedules
 from .backends import available_backends, backend, get_num_threads, set_backend, set_num_threads
 from .errors import DivergenceError
 from .gradcheck import GradcheckError, gradcheck
-from .layers import Dense
+from .layers import Dense, Dropout
 from .network import Network
 from .onnx_export import export_onnx  # imports onnx only when called
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 
 __all__ = [
-    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "GradcheckError", "History", "Network", "Optimizer",
+    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network", "Optimizer",
     "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx", "get_num_threads",
     "gradcheck",
     "init", "load", "schedules", "set_backend", "set_num_threads",

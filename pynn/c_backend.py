@@ -94,7 +94,7 @@ class CNetwork:
         self.acts = ffi.new("int32_t[]", [int(a) for a in net._act_codes])
         self.buffers: dict[str, Tuple[FloatArray, Any]] = {}  # keep-alive for the from_buffer views the struct points into
         self.struct = s = ffi.new("pynn_net *")
-        s.n_layers = len(net.layers)
+        s.n_layers = len(net._dense)
         s.sizes = self.sizes
         s.acts = self.acts
         s.loss = net._loss_code
@@ -103,6 +103,10 @@ class CNetwork:
         s.grads = self._buffer("grads", net._grads)
         s.state = self._buffer("state", net._state)
         s.state_len = net._state.size
+        if net._has_dropout:
+            self.dropout = ffi.new("double[]", [float(p) for p in net._drop_rates])
+            s.dropout = self.dropout
+            s.dropout_seed = net._dropout_seed
         self.capacity = 0
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
         self.pool_generation = -1
@@ -217,10 +221,11 @@ def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optio
     return c.loss_out[0], c.loss_out[1]
 
 
-def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
+def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+              step: int) -> Tuple[float, float]:
     c = _cnet(net)
     c.reserve(X.shape[0])
-    _check(c.gradients_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
+    _check(c.gradients_fn(c.struct, step, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
                           c.correct_out), net, labels)
     return c.loss_out[0], c.loss_out[1]
 

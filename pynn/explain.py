@@ -24,6 +24,12 @@ The result is an :class:`Explanation`: lists of dataclass rows
 backends (they run fused kernels); the tests hold it to ``net.gradients`` and
 to the hand-worked 2-2-2 network.
 
+With Dropout layers, the masks are those of this step (the same the backend
+draws, see :mod:`pynn.dropout`): the next layer sees ``out · m`` with ``m`` =
+0 for a dropped neuron and 1/(1 − p) for a kept one, and by the chain rule
+``∂E/∂out = m · Σ_k δ_k · W[j, k]``.  A dropped input or neuron has
+``∂net/∂w = 0`` for the weights it feeds.
+
 For the two cross-entropies the output layer's δ is computed in one piece
 (∂E/∂net = (p − y)/n, see :mod:`pynn.losses`); their ∂E/∂out and ∂out/∂net are
 then None.  With plain SGD each row's new value is ``old − lr·grad`` computed
@@ -38,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence,
 
 import numpy as np
 
-from . import activations
+from . import activations, dropout
 from ._typing import ArrayLike, Float64Array
 from .optimizers import SGD
 
@@ -95,7 +101,8 @@ class NeuronRow:
     dE_dout: Optional[float]    # None for a cross-entropy output (δ computed in one piece)
     dout_dnet: Optional[float]
     delta: float                # ∂E/∂net
-    paths: Tuple[Path, ...] = ()  # hidden neurons: ∂E/∂out = Σ path.delta · path.weight
+    paths: Tuple[Path, ...] = ()  # hidden neurons: ∂E/∂out = mask · Σ path.delta · path.weight
+    mask: Optional[float] = None  # with dropout after the layer: 0 (dropped) or 1/(1 − p) (kept)
 
 
 @dataclass(frozen=True)
@@ -164,6 +171,7 @@ class Explanation:
     loss: float
     neurons: List[NeuronRow]    # by sample, then layer, then unit
     weights: List[WeightRow]    # layer by layer: W (row-major) then b
+    input_mask: Optional[Float64Array] = None  # (N, n_in) with dropout on the inputs: 0 or 1/(1 − p)
 
     def weight(self, name: str) -> WeightRow:
         """The WeightRow called ``name``, e.g. "W2[0,1]" or "b1[0]"."""
@@ -252,22 +260,32 @@ def _render(e: Explanation) -> str:
         lines.append("inputs%s x = [%s]   target y = [%s]"
                      % (" (sample %d)" % s if multi else "", ", ".join(_f(v) for v in e.inputs[s]),
                         ", ".join(_f(v) for v in e.targets[s])))
+    masked = e.input_mask is not None or any(n.mask is not None for n in e.neurons)
+    if e.input_mask is not None:
+        for s in range(N):
+            lines.append("dropout on the inputs%s: m = [%s], so the first layer sees in = x·m"
+                         % (" (sample %d)" % s if multi else "", ", ".join(_f(v) for v in e.input_mask[s])))
     lines += ["", "Forward pass: net = Σ_i in_i·W[i,j] + b[j] (the weighted sum), out = act(net)"]
+    if masked:
+        lines.append("  dropout: the next layer sees out·m, m = 0 (dropped) or 1/(1 − p) (kept), drawn for this step")
     by_name = {w.name: w for w in e.weights}
     rows = []
     for n in e.neurons:
         fan_in = e.sizes[n.layer - 1]
         if fan_in <= 4:  # small enough to write out
-            ins = e.inputs[n.sample] if n.layer == 1 else [
-                m.out for m in e.neurons if m.sample == n.sample and m.layer == n.layer - 1]
+            if n.layer == 1:
+                ins = list(e.inputs[n.sample] * (1.0 if e.input_mask is None else e.input_mask[n.sample]))
+            else:
+                ins = [m.out * (1.0 if m.mask is None else m.mask)
+                       for m in e.neurons if m.sample == n.sample and m.layer == n.layer - 1]
             terms = [(by_name["W%d[%d,%d]" % (n.layer, i, n.unit)].old, ins[i]) for i in range(fan_in)]
             weighted = _sum_text(terms + [(by_name["b%d[%d]" % (n.layer, n.unit)].old, None)])
         else:
             weighted = ""
         rows.append(([n.sample] if multi else []) + [n.layer, n.unit, weighted, _f(n.net), n.activation,
-                                                      _f(n.out)])
-    lines += _table((["sample"] if multi else []) + ["layer", "unit", "Σ w·in + b", "net", "act", "out"],
-                    rows)
+                                                      _f(n.out)] + ([_f(n.mask)] if masked else []))
+    lines += _table((["sample"] if multi else []) + ["layer", "unit", "Σ w·in + b", "net", "act", "out"]
+                    + (["dropout m"] if masked else []), rows)
 
     n_out = e.targets.size if e.loss_name != "cross_entropy" else N
     what, dE = _LOSS_TEXT[e.loss_name]
@@ -276,11 +294,14 @@ def _render(e: Explanation) -> str:
     lines += ["", "Backward pass: δ = ∂E/∂net = ∂E/∂out · ∂out/∂net",
               "  output layer: ∂E/∂out from the loss, %s with n = %d; hidden layer: ∂E/∂out_j = Σ_k δ_k·W[j,k],"
               % (dE, n_out),
-              "  a sum over the paths to the next layer's neurons k (their δ, the weight before the update)"]
+              "  a sum over the paths to the next layer's neurons k (their δ, the weight before the update)"
+              + (", times the neuron's dropout m" if masked else "")]
     rows = []
     for n in sorted(e.neurons, key=lambda r: (r.sample, -r.layer, r.unit)):
         if n.paths:
             source = "Σ_k δ_k·W%d[%d,k] = %s" % (n.layer + 1, n.unit, _sum_text([(p.delta, p.weight) for p in n.paths]))
+            if n.mask is not None:
+                source = "m·%s = %s·(%s)" % (source.split(" = ")[0], _f(n.mask), source.split(" = ", 1)[1])
         else:
             source = _output_source(e, n)
         d_act = _DERIVATIVES.get(n.activation, (None, "—"))[1] if n.dout_dnet is not None else "—"
@@ -370,13 +391,24 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
         assert Y is not None  # net._batch gives Y or labels
         T = Y.astype(np.float64)
     params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in net._param_views]
-    acts = [layer.activation for layer in net.layers]
+    acts = [layer.activation for layer in net._dense]
+    L, N = len(params), x.shape[0]
+
+    # dropout factors on each layer's input for this step: 0 or 1/(1 - p)
+    masks: List[Optional[Float64Array]] = [None] * L
+    for l in range(L):
+        p = float(net._drop_rates[l])
+        if p > 0:
+            keep = dropout.keep_mask(net._dropout_seed, net.optimizer.step + 1, l, N * int(net._sizes[l]), p)
+            masks[l] = np.where(keep.reshape(N, -1), 1.0 / (1.0 - p), 0.0)
 
     ins: List[Float64Array] = []
     zs: List[Float64Array] = []
     outs: List[Float64Array] = []
     a = x
-    for (W, b), act in zip(params, acts):
+    for (W, b), act, mask in zip(params, acts, masks):
+        if mask is not None:
+            a = a * mask
         ins.append(a)
         z = a @ W + b
         a = activations.forward(act, z)
@@ -388,18 +420,19 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
         assert dE is not None  # the elementwise losses give ∂E/∂out
         dact = _DERIVATIVES[acts[-1]][0](zs[-1], outs[-1])
         delta = dE * dact
-    L = len(params)
     dE_douts: List[Optional[Float64Array]] = [None] * L
     dacts: List[Optional[Float64Array]] = [None] * L
     deltas: List[Float64Array] = [delta] * L  # each entry is set below
     dE_douts[-1], dacts[-1], deltas[-1] = dE, dact, delta
     for l in range(L - 1, 0, -1):  # hidden layer l - 1 from layer l
         dE_dout = deltas[l] @ params[l][0].T
+        mask_l = masks[l]
+        if mask_l is not None:  # the chain rule through the dropout: out·m
+            dE_dout = dE_dout * mask_l
         dact_hidden = _DERIVATIVES[acts[l - 1]][0](zs[l - 1], outs[l - 1])
         dE_douts[l - 1], dacts[l - 1] = dE_dout, dact_hidden
         deltas[l - 1] = dE_dout * dact_hidden
 
-    N = x.shape[0]
     neurons: List[NeuronRow] = []
     for s in range(N):
         for l in range(L):
@@ -410,11 +443,12 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
                     paths = tuple(Path(k, float(deltas[l + 1][s, k]), float(W_next[j, k]))
                                   for k in range(W_next.shape[1]))
                 dE_dout_l, dact_l = dE_douts[l], dacts[l]
+                next_mask = masks[l + 1] if l < L - 1 else None
                 neurons.append(NeuronRow(
                     s, l + 1, j, acts[l], float(zs[l][s, j]), float(outs[l][s, j]),
                     None if dE_dout_l is None else float(dE_dout_l[s, j]),
                     None if dact_l is None else float(dact_l[s, j]),
-                    float(deltas[l][s, j]), paths))
+                    float(deltas[l][s, j]), paths, None if next_mask is None else float(next_mask[s, j])))
 
     opt = net.optimizer
     plain = type(opt) is SGD and opt.momentum == 0 and opt.weight_decay == 0
@@ -445,4 +479,4 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
     return Explanation(
         sizes=tuple(int(s) for s in net._sizes), activations=tuple(acts), loss_name=net.loss,
         optimizer=repr(opt), plain_sgd=plain, lr=lr, inputs=x, targets=T, loss=loss,
-        neurons=neurons, weights=weights)
+        neurons=neurons, weights=weights, input_mask=masks[0])

@@ -6,6 +6,8 @@ For every parameter w, the slope of the loss is estimated numerically,
 
 on a float64 copy of the network, and compared with the gradient that
 backpropagation computes.  If they agree, the chain rule was applied right.
+With Dropout layers both use the training loss with the masks of the next
+step, which stay fixed while the parameters move.
 """
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from . import backends
 from ._typing import ArrayLike
+from .layers import Dense
 
 if TYPE_CHECKING:
     from .network import Network
@@ -48,13 +52,20 @@ def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol:
     target = labels if Y is None else Y
     assert target is not None  # _batch gives one of them
     params = twin._params
+    step = twin.optimizer.step + 1
+
+    def loss() -> float:
+        if twin._has_dropout:  # the training loss, with the masks gradients() used
+            return backends.implementation().gradients(twin, X, Y, labels, step)[0]
+        return twin.evaluate(X, target)["loss"]
+
     numeric = np.empty_like(analytic)
     for i in range(params.size):
         saved = params[i]
         params[i] = saved + eps
-        plus = twin.evaluate(X, target)["loss"]
+        plus = loss()
         params[i] = saved - eps
-        minus = twin.evaluate(X, target)["loss"]
+        minus = loss()
         params[i] = saved
         numeric[i] = (plus - minus) / (2 * eps)
     error = np.abs(analytic - numeric)
@@ -73,6 +84,8 @@ def _describe(net: Network, index: int) -> str:
     """'layers[i].W[r, c]' or 'layers[i].b[c]' for a flat parameter index."""
     start = 0
     for i, layer in enumerate(net.layers):
+        if not isinstance(layer, Dense):
+            continue
         n_w = layer.n_in * layer.n_out
         if index < start + n_w:
             r, c = divmod(index - start, layer.n_out)

@@ -1,11 +1,13 @@
-"""The dense (fully connected) layer.
+"""The layers: Dense (fully connected) and Dropout.
 
-Each of its ``n_out`` neurons takes a weighted sum of the ``n_in`` inputs plus
-a bias and passes it through the activation:
+Each of a Dense layer's ``n_out`` neurons takes a weighted sum of the
+``n_in`` inputs plus a bias and passes it through the activation:
 
     y = act(x @ W + b),   W of shape (n_in, n_out), b of shape (n_out,)
 
-so ``W[i, j]`` is the weight from input ``i`` to neuron ``j``.
+so ``W[i, j]`` is the weight from input ``i`` to neuron ``j``.  A Dropout
+layer between two Dense layers (or before the first) zeroes random inputs of
+the next one during training.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Dict, Optional, Union
 
 from . import activations, init as init_module
 from ._typing import FloatArray, Initializer
-from ._validation import as_int
+from ._validation import as_float, as_int
 
 if TYPE_CHECKING:
     from .network import Network
@@ -79,3 +81,38 @@ class Dense:
 
     def __repr__(self) -> str:
         return "Dense(%d, %d, activation=%r)" % (self.n_in, self.n_out, self.activation)
+
+
+class Dropout:
+    """Inverted dropout: while training, each value passing through is set to
+    zero with probability ``p`` and the others are multiplied by
+    ``1 / (1 - p)``; in :meth:`~pynn.Network.predict` and
+    :meth:`~pynn.Network.evaluate` it passes everything through unchanged.
+
+    Zeroing a random part of the hidden units at every step keeps the next
+    layer from relying on any single one of them, which reduces overfitting;
+    the scaling keeps the expected value of each input the same in training
+    and in prediction.  Place it after a Dense layer (or first, to drop
+    inputs); it has no parameters.  The masks come from the network's seed
+    and the update count, identical on both backends: see :mod:`pynn.dropout`.
+
+    Parameters
+    ----------
+    p : float
+        Probability of zeroing each value, in [0, 1); default 0.5 (as
+        ``torch.nn.Dropout``).
+
+    >>> import pynn
+    >>> net = pynn.Network([pynn.Dense(20, 64, "relu"), pynn.Dropout(0.2), pynn.Dense(64, 1)], seed=0)
+    >>> net.layers[1], net.n_params
+    (Dropout(p=0.2), 1409)
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        self.p = as_float(p, "p", 0.0, 1.0, max_inclusive=False)
+
+    def get_config(self) -> Dict[str, Any]:
+        return {"type": "Dropout", "p": self.p}
+
+    def __repr__(self) -> str:
+        return "Dropout(p=%r)" % self.p

@@ -17,7 +17,7 @@ from . import activations, backends, losses, optimizers
 from . import init as init_module
 from ._typing import ArrayLike, DTypeLike, FloatArray, IntArray, PathLike
 from ._validation import as_array, as_dtype, as_matrix
-from .layers import Dense
+from .layers import Dense, Dropout
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -28,14 +28,18 @@ _CHUNK_ELEMENTS = 1 << 22
 # Seconds of training per call into the backend during fit (see _chunk_rows).
 _CHUNK_SECONDS = 0.05
 
+Layer = Union[Dense, Dropout]
+
 
 class Network:
-    """A feed-forward network of Dense layers.
+    """A feed-forward network of Dense layers (and Dropout between them).
 
     Parameters
     ----------
-    layers : list of Dense
-        Consecutive layers must fit: ``layers[i].n_out == layers[i + 1].n_in``.
+    layers : list of Dense and Dropout
+        Consecutive Dense layers must fit: each one's ``n_in`` is the
+        previous one's ``n_out``.  A :class:`pynn.Dropout` may stand before
+        any Dense layer (not last, not two in a row); it acts in training only.
     loss : str
         "mse", "mae", "huber", "binary_cross_entropy" (sigmoid last layer) or
         "cross_entropy" (softmax last layer).  See :mod:`pynn.losses`.
@@ -44,8 +48,9 @@ class Network:
     dtype : "float32" or "float64"
         Precision of parameters and computation.
     seed : int, optional
-        Seeds the initial weights and the shuffling in :meth:`fit`; the same
-        seed gives the same network and the same training on every backend.
+        Seeds the initial weights, the shuffling in :meth:`fit` and the
+        dropout masks; the same seed gives the same network and the same
+        training on every backend.
 
     Attributes: ``layers``, ``loss``, ``optimizer``, ``dtype`` (a numpy
     dtype), ``seed``, ``history`` (the :class:`pynn.History` of the last
@@ -71,11 +76,21 @@ class Network:
     total parameters: 33 (float32), loss: binary_cross_entropy, optimizer: Adam(lr=0.05, betas=[0.9, 0.999], eps=1e-08, weight_decay=0.0)
     """
 
-    def __init__(self, layers: Union[Dense, Iterable[Dense]], loss: str = "mse",
+    def __init__(self, layers: Union[Layer, Iterable[Layer]], loss: str = "mse",
                  optimizer: Union[optimizers.Optimizer, str, None] = None, dtype: DTypeLike = "float32",
                  seed: Optional[int] = None) -> None:
         self.layers = self._check_layers(layers)
-        losses.check_pairing(loss, self.layers[-1].activation)
+        self._dense = [l for l in self.layers if isinstance(l, Dense)]
+        # dropout rate on each Dense layer's input (0: none), as the C core takes it
+        self._drop_rates = np.zeros(len(self._dense), dtype=np.float64)
+        i = 0
+        for layer in self.layers:
+            if isinstance(layer, Dropout):
+                self._drop_rates[i] = layer.p
+            else:
+                i += 1
+        self._has_dropout = bool(self._drop_rates.any())
+        losses.check_pairing(loss, self._dense[-1].activation)
         self.loss = loss
         self.dtype = as_dtype(dtype)
         self.seed = seed
@@ -87,10 +102,10 @@ class Network:
         self.stop_training = False
         self.history: Optional[History] = None
 
-        self._sizes = np.array([self.layers[0].n_in] + [l.n_out for l in self.layers], dtype=np.int64)
-        self._act_codes = np.array([activations.CODES[l.activation] for l in self.layers], dtype=np.int32)
+        self._sizes = np.array([self._dense[0].n_in] + [l.n_out for l in self._dense], dtype=np.int64)
+        self._act_codes = np.array([activations.CODES[l.activation] for l in self._dense], dtype=np.int32)
         self._loss_code = losses.CODES[loss]
-        n_params = sum(l.n_in * l.n_out + l.n_out for l in self.layers)
+        n_params = sum(l.n_in * l.n_out + l.n_out for l in self._dense)
         self._params = np.zeros(n_params, dtype=self.dtype)
         self._grads = np.zeros(n_params, dtype=self.dtype)
         self._state = np.zeros(self.optimizer.slots() * n_params, dtype=self.dtype)
@@ -98,41 +113,55 @@ class Network:
         self._grad_views = self._views(self._grads)
         self._c: Any = None  # the C backend's struct for this network, made on first use
         self._seconds_per_row: Optional[float] = None  # training speed measured by _train_rows
-        self._n_in, self._n_out = self.layers[0].n_in, self.layers[-1].n_out  # for the per-step path
-        widths = 2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())  # workspace per row
+        self._n_in, self._n_out = self._dense[0].n_in, self._dense[-1].n_out  # for the per-step path
+        widths = (2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())
+                  + int(self._sizes[:-1][self._drop_rates > 0].sum()))  # workspace per row
         self._rows_per_call = max(1, _CHUNK_ELEMENTS // widths)  # predict/evaluate
-        for layer, (W, b) in zip(self.layers, self._param_views):
+        for layer, (W, b) in zip(self._dense, self._param_views):
             W[...] = init_module.run(layer.init, W.shape, self._rng, "init")
             b[...] = init_module.run(layer.bias_init, b.shape, self._rng, "bias_init")
             layer._attach(self, W, b)
+        # with the update count, picks the dropout masks (pynn.dropout); drawn
+        # only when needed, so networks without dropout shuffle as before
+        self._dropout_seed = int(self._rng.integers(0, 2 ** 63)) if self._has_dropout else 0
 
     @staticmethod
-    def _check_layers(layers: Union[Dense, Iterable[Dense]]) -> List[Dense]:
-        if isinstance(layers, Dense):
+    def _check_layers(layers: Union[Layer, Iterable[Layer]]) -> List[Layer]:
+        if isinstance(layers, (Dense, Dropout)):
             layers = [layers]
         try:
             layers = list(layers)
         except TypeError:
-            raise TypeError("layers must be a list of Dense layers; got %r" % (layers,)) from None
-        if not layers:
+            raise TypeError("layers must be a list of Dense (and Dropout) layers; got %r" % (layers,)) from None
+        if not any(isinstance(layer, Dense) for layer in layers):
             raise ValueError("layers must hold at least one Dense layer")
+        previous: Optional[Tuple[int, Dense]] = None  # the last Dense layer seen, and its index
         for i, layer in enumerate(layers):
+            if isinstance(layer, Dropout):
+                if i == len(layers) - 1:
+                    raise ValueError("layers[%d] is a Dropout: the last layer must be Dense (dropout acts on "
+                                     "the input of the layer after it)" % i)
+                if i and isinstance(layers[i - 1], Dropout):
+                    raise ValueError("layers[%d] and layers[%d] are both Dropout; use one" % (i - 1, i))
+                continue
             if not isinstance(layer, Dense):
-                raise TypeError("layers[%d] must be a pynn.Dense; got %r" % (i, layer))
+                raise TypeError("layers[%d] must be a pynn.Dense or pynn.Dropout; got %r" % (i, layer))
             if layer._network is not None:
                 raise ValueError("layers[%d] already belongs to another Network; make a new layer" % i)
             if layer.activation == "softmax" and i != len(layers) - 1:
                 raise ValueError("activation 'softmax' is only allowed in the last layer (layers[%d] has it)" % i)
-            if i and layers[i - 1].n_out != layer.n_in:
+            if previous is not None and previous[1].n_out != layer.n_in:
                 raise ValueError("layers[%d] has n_in=%d but layers[%d] has n_out=%d; they must match"
-                                 % (i, layer.n_in, i - 1, layers[i - 1].n_out))
-        if len(set(map(id, layers))) != len(layers):
+                                 % (i, layer.n_in, previous[0], previous[1].n_out))
+            previous = (i, layer)
+        dense = [layer for layer in layers if isinstance(layer, Dense)]
+        if len(set(map(id, dense))) != len(dense):
             raise ValueError("the same Dense layer appears twice in layers")
         return layers
 
     def _views(self, flat: FloatArray) -> List[Tuple[FloatArray, FloatArray]]:
         views, start = [], 0
-        for layer in self.layers:
+        for layer in self._dense:
             n_w = layer.n_in * layer.n_out
             W = flat[start:start + n_w].reshape(layer.n_in, layer.n_out)
             b = flat[start + n_w:start + n_w + layer.n_out]
@@ -144,11 +173,11 @@ class Network:
 
     @property
     def n_inputs(self) -> int:
-        return self.layers[0].n_in
+        return self._dense[0].n_in
 
     @property
     def n_outputs(self) -> int:
-        return self.layers[-1].n_out
+        return self._dense[-1].n_out
 
     @property
     def n_params(self) -> int:
@@ -167,6 +196,9 @@ class Network:
         """A table of the layers and their parameter counts, as a string."""
         lines = ["%-4s %-28s %-12s %10s" % ("#", "layer", "activation", "params")]
         for i, layer in enumerate(self.layers):
+            if isinstance(layer, Dropout):
+                lines.append("%-4d %-28s %-12s %10d" % (i, "Dropout(p=%g)" % layer.p, "", 0))
+                continue
             lines.append("%-4d %-28s %-12s %10d" % (i, "Dense(%d -> %d)" % (layer.n_in, layer.n_out),
                                                      layer.activation, layer.n_in * layer.n_out + layer.n_out))
         lines.append("total parameters: %d (%s), loss: %s, optimizer: %r"
@@ -248,7 +280,9 @@ class Network:
     def gradients(self, X: ArrayLike, y: ArrayLike) -> List[FloatArray]:
         """Gradients of the mean loss on (X, y) with respect to every parameter,
         as a list in the order and shapes of :meth:`get_weights`.  The weights
-        do not change.
+        do not change.  With Dropout layers it is the training gradient, with
+        the dropout masks of the next :meth:`train_step` (the gradient that
+        step would apply).
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], loss="mse", dtype="float64")
@@ -258,7 +292,7 @@ class Network:
         ([[3.0], [9.0]], [3.0])
         """
         X, Y, labels = self._batch(X, y)
-        backends.implementation().gradients(self, X, Y, labels)
+        backends.implementation().gradients(self, X, Y, labels, self.optimizer.step + 1)
         return [g.copy() for pair in self._grad_views for g in pair]
 
     def train_step(self, X: ArrayLike, y: ArrayLike) -> float:
@@ -430,13 +464,17 @@ class Network:
                 setattr(self, name, np.array(buffer, order="C"))
         self._param_views = self._views(self._params)
         self._grad_views = self._views(self._grads)
-        for layer, (W, b) in zip(self.layers, self._param_views):
+        for layer, (W, b) in zip(self._dense, self._param_views):
             layer.W, layer.b = W, b
 
     def _copy(self, dtype: Optional[DTypeLike] = None) -> Network:
-        """A new network with the same layers, loss, optimizer settings and weights."""
-        layers = [Dense(l.n_in, l.n_out, l.activation, init="zeros") for l in self.layers]
+        """A new network with the same layers, loss, optimizer settings, weights
+        and dropout masks."""
+        layers: List[Layer] = [Dense(l.n_in, l.n_out, l.activation, init="zeros") if isinstance(l, Dense)
+                               else Dropout(l.p) for l in self.layers]
         opt = optimizers.from_config(self.optimizer.name, self.optimizer.get_config())
         twin = Network(layers, loss=self.loss, optimizer=opt, dtype=dtype or self.dtype)
         twin.set_weights(self.get_weights())
+        twin._dropout_seed = self._dropout_seed
+        twin.optimizer.step = self.optimizer.step  # the masks of the next step are the same
         return twin

@@ -9,6 +9,10 @@ back: with ``delta`` = dLoss/dz for a layer (z = a_prev @ W + b),
     dLoss/db      = delta summed over the batch
     dLoss/da_prev = delta @ W.T,   and the previous layer's delta is that
                     times its activation's derivative.
+
+With dropout on a layer's input, a_prev above is the dropped-out input, and
+dLoss/da_prev goes back through the same mask (see pynn.dropout) before the
+activation's derivative.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 
 import numpy as np
 
-from . import activations
+from . import activations, dropout
 from ._typing import FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
@@ -35,18 +39,26 @@ def check_inputs(net: Network, X: FloatArray, Y: Optional[FloatArray] = None, la
         check_values(net.loss, Y, labels, net.n_outputs)
 
 
-def _forward(net: Network, X: FloatArray) -> Tuple[List[FloatArray], List[FloatArray]]:
-    """Every layer's pre-activation z and output a, for X (batch, n_in)."""
+def _forward(net: Network, X: FloatArray,
+             step: int = 0) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray]]:
+    """Every layer's input (after dropout), pre-activation z and output a, for
+    X (batch, n_in).  step 0: inference; step >= 1: training in update
+    ``step``, with its dropout masks."""
+    ins: List[FloatArray] = []
     zs: List[FloatArray] = []
     outs: List[FloatArray] = []
     a = X
-    for layer, (W, b) in zip(net.layers, net._param_views):
+    for i, (layer, (W, b)) in enumerate(zip(net._dense, net._param_views)):
+        p = float(net._drop_rates[i])
+        if step and p > 0:
+            a = dropout.forward(a, net._dropout_seed, step, i, p)
+        ins.append(a)
         z = a @ W
         z += b  # the bias after the product, as the C core adds it
         a = activations.forward(layer.activation, z)
         zs.append(z)
         outs.append(a)
-    return zs, outs
+    return ins, zs, outs
 
 
 def _loss_input(net: Network, zs: List[FloatArray], outs: List[FloatArray]) -> FloatArray:
@@ -56,39 +68,45 @@ def _loss_input(net: Network, zs: List[FloatArray], outs: List[FloatArray]) -> F
 def predict(net: Network, X: FloatArray) -> FloatArray:
     """The network's output for X: probabilities for sigmoid/softmax outputs."""
     check_inputs(net, X, targets=False)
-    out = _forward(net, X)[1][-1]
+    out = _forward(net, X)[2][-1]
     return out if out.dtype == net.dtype else out.astype(net.dtype)
 
 
 def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     """(mean loss, number correct) for one batch, without gradients."""
     check_inputs(net, X, Y, labels)
-    zs, outs = _forward(net, X)
+    _, zs, outs = _forward(net, X)
     loss, _, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels, want_grad=False)
     return loss, correct
 
 
-def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
-    """Fill net._grads with dLoss/dparams for one batch; return (loss, correct)."""
+def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+              step: int) -> Tuple[float, float]:
+    """Fill net._grads with dLoss/dparams for one batch, with the dropout
+    masks of update ``step``; return (loss, correct)."""
     check_inputs(net, X, Y, labels)
-    return _backprop(net, X, Y, labels)
+    return _backprop(net, step, X, Y, labels)
 
 
-def _backprop(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
-    zs, outs = _forward(net, X)
+def _backprop(net: Network, step: int, X: FloatArray, Y: Optional[FloatArray],
+              labels: Optional[IntArray]) -> Tuple[float, float]:
+    ins, zs, outs = _forward(net, X, step)
     loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
-    last = net.layers[-1]
+    last = net._dense[-1]
     if net.loss not in FUSED:  # the fused losses already gave dLoss/dz
         delta = activations.backward(last.activation, zs[-1], outs[-1], delta)
-    for i in range(len(net.layers) - 1, -1, -1):
-        a_prev = X if i == 0 else outs[i - 1]
+    for i in range(len(net._dense) - 1, -1, -1):
         W = net._param_views[i][0]
         dW, db = net._grad_views[i]
-        np.matmul(a_prev.T, delta, out=dW)
+        np.matmul(ins[i].T, delta, out=dW)
         np.sum(delta, axis=0, out=db)
         if i > 0:
-            delta = activations.backward(net.layers[i - 1].activation, zs[i - 1], outs[i - 1], delta @ W.T)
+            d_in = delta @ W.T
+            p = float(net._drop_rates[i])
+            if p > 0:
+                d_in = dropout.backward(d_in, net._dropout_seed, step, i, p)
+            delta = activations.backward(net._dense[i - 1].activation, zs[i - 1], outs[i - 1], d_in)
     return loss, correct
 
 
@@ -101,7 +119,7 @@ def train_rows(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Opt
     total = correct = 0.0
     for lo in range(0, X.shape[0], batch_size):
         hi = lo + batch_size
-        loss, right = _backprop(net, X[lo:hi], None if Y is None else Y[lo:hi],
+        loss, right = _backprop(net, optimizer.step + 1, X[lo:hi], None if Y is None else Y[lo:hi],
                                 None if labels is None else labels[lo:hi])
         if not (np.isfinite(loss) and np.isfinite(net._grads).all()):  # as the C step: no update
             raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)

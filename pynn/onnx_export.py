@@ -13,7 +13,8 @@ shape (N, n_outputs), N dynamic, both float32 or float64 as the network's
 dtype.  ``Y`` is what ``net.predict(X)`` returns: probabilities for softmax and
 sigmoid outputs.  Each Dense layer becomes ``MatMul`` (by ``W``, shape
 (n_in, n_out), the initializer ``layers.{i}.W``) and ``Add`` (``layers.{i}.b``),
-then its activation:
+i its index in ``net.layers``, then its activation (a Dropout layer, which
+passes everything through at inference, becomes nothing):
 
 ==============  =======================================================
 linear          nothing (an ``Identity`` names the last output ``Y``)
@@ -45,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._typing import ArrayLike, PathLike
+from .layers import Dropout
 
 if TYPE_CHECKING:
     import onnx
@@ -178,9 +180,12 @@ def to_onnx(net: Network, opset: Optional[int] = None) -> onnx.ModelProto:
     double = dtype == np.float64
     elem = onnx.TensorProto.DOUBLE if double else onnx.TensorProto.FLOAT
     g = _Graph(helper, numpy_helper, dtype)
-    last = len(net.layers) - 1
+    # Dropout is the identity at inference: only the Dense layers are exported,
+    # named by their index in net.layers as in the model files
+    indices = [i for i, layer in enumerate(net.layers) if not isinstance(layer, Dropout)]
+    last = indices[-1]
     current = "X"
-    for i, (layer, (W, b)) in enumerate(zip(net.layers, net._param_views)):
+    for i, layer, (W, b) in zip(indices, net._dense, net._param_views):
         scope = "layers.%d." % i
         out = "Y" if i == last else None
         xw = g.op("MatMul", current, g.tensor(scope + "W", W), scope=scope)
@@ -214,7 +219,8 @@ def to_onnx(net: Network, opset: Optional[int] = None) -> onnx.ModelProto:
         outputs=[helper.make_tensor_value_info("Y", elem, ["N", net.n_outputs])],
         initializer=g.initializers,
         doc_string="pynn Network: " + " -> ".join(
-            "Dense(%d, %d, %s)" % (l.n_in, l.n_out, l.activation) for l in net.layers),
+            repr(l) if isinstance(l, Dropout) else "Dense(%d, %d, %s)" % (l.n_in, l.n_out, l.activation)
+            for l in net.layers),
     )
     opset_ids = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opset_ids, producer_name="pynn", producer_version=__version__)

@@ -1,12 +1,19 @@
 """Model files: safetensors tensors plus JSON metadata; nothing is unpickled.
 
 A file holds the tensors ``layers.{i}.W`` (n_in, n_out) and ``layers.{i}.b``
-(n_out,) of every layer, ``optimizer.state`` (the optimizer's flat state
-buffer, when it has one), and under the metadata key "pynn" a JSON document:
+(n_out,) of every Dense layer, i its index in ``net.layers`` (as PyTorch
+numbers an ``nn.Sequential``'s modules: a Dropout's index has no tensors),
+``optimizer.state`` (the optimizer's flat state buffer, when it has one), and
+under the metadata key "pynn" a JSON document:
 
     {"format": "pynn", "version": 1, "dtype": "float32", "loss": "mse",
-     "layers": [{"type": "Dense", "n_in": 2, "n_out": 2, "activation": "sigmoid"}, ...],
-     "optimizer": {"name": "sgd", "config": {...}, "step": 0}}
+     "layers": [{"type": "Dense", "n_in": 2, "n_out": 2, "activation": "sigmoid"},
+                {"type": "Dropout", "p": 0.5}, ...],
+     "optimizer": {"name": "sgd", "config": {...}, "step": 0},
+     "dropout_seed": 123}
+
+("dropout_seed" only when there is a Dropout layer: with the step count it
+fixes the masks of the next steps, so training resumes exactly.)
 
 Any safetensors reader can open it (``safetensors.numpy.load_file``, or
 ``safetensors.torch`` into an ``nn.Sequential`` after transposing W to
@@ -42,8 +49,7 @@ import numpy.typing as npt
 from ._typing import PathLike, Shape
 
 if TYPE_CHECKING:
-    from .layers import Dense
-    from .network import Network
+    from .network import Layer, Network
     from .optimizers import Optimizer
 
 FORMAT_VERSION = 1  # the version save() writes
@@ -57,7 +63,7 @@ def save(net: Network, path: PathLike) -> None:
     """Write ``net`` to ``path`` (str or os.PathLike)."""
     path = os.fspath(path)
     tensors: Dict[str, npt.NDArray[Any]] = {}
-    for i, (W, b) in enumerate(net._param_views):
+    for i, (W, b) in zip(_dense_indices(net.layers), net._param_views):
         tensors["layers.%d.W" % i] = np.ascontiguousarray(W)
         tensors["layers.%d.b" % i] = np.ascontiguousarray(b)
     if net._state.size:
@@ -71,7 +77,15 @@ def save(net: Network, path: PathLike) -> None:
         "optimizer": {"name": net.optimizer.name, "config": net.optimizer.get_config(),
                       "step": net.optimizer.step},
     }
+    if net._has_dropout:
+        meta["dropout_seed"] = net._dropout_seed
     write_atomically(tensors, path, {"pynn": json.dumps(meta)})
+
+
+def _dense_indices(layers: List[Layer]) -> List[int]:
+    """Indices in ``layers`` of the Dense layers: the numbers of their tensors."""
+    from .layers import Dense
+    return [i for i, layer in enumerate(layers) if isinstance(layer, Dense)]
 
 
 def write_atomically(tensors: Dict[str, npt.NDArray[Any]], path: str, metadata: Dict[str, str]) -> None:
@@ -165,11 +179,11 @@ def _int(value: object, what: str, minimum: int = 1, maximum: int = 2 ** 62) -> 
     return value
 
 
-def _check_meta(meta: object) -> Tuple[List[Dense], Any, str, Optimizer, int]:
+def _check_meta(meta: object) -> Tuple[List[Layer], Any, str, Optimizer, int, int]:
     """The "pynn" metadata, checked for types and names: (layers, loss,
-    dtype, optimizer, step), nothing allocated yet."""
+    dtype, optimizer, step, dropout seed), nothing allocated yet."""
     from . import optimizers
-    from .layers import Dense
+    from .layers import Dense, Dropout
 
     if not isinstance(meta, dict) or meta.get("format") != "pynn":
         raise ValueError("its metadata is not a pynn model description (no \"format\": \"pynn\")")
@@ -186,10 +200,17 @@ def _check_meta(meta: object) -> Tuple[List[Dense], Any, str, Optimizer, int]:
     configs = meta.get("layers")
     if not isinstance(configs, list) or not configs:
         raise ValueError("layers must be a non-empty list; got %r" % (configs,))
-    layers = []
+    layers: List[Layer] = []
     for i, c in enumerate(configs):
+        if isinstance(c, dict) and c.get("type") == "Dropout":
+            try:
+                layers.append(Dropout(c.get("p")))  # type: ignore[arg-type]  # Dropout checks it
+            except TypeError as exc:
+                raise ValueError("layers[%d].%s" % (i, exc)) from None
+            continue
         if not isinstance(c, dict) or c.get("type") != "Dense":
-            raise ValueError("layers[%d] must be {\"type\": \"Dense\", ...}; got %r" % (i, c))
+            raise ValueError("layers[%d] must be {\"type\": \"Dense\", ...} or {\"type\": \"Dropout\", "
+                             "\"p\": ...}; got %r" % (i, c))
         n_in = _int(c.get("n_in"), "layers[%d].n_in" % i)
         n_out = _int(c.get("n_out"), "layers[%d].n_out" % i)
         activation: Any = c.get("activation")  # any value: Dense checks it
@@ -202,7 +223,8 @@ def _check_meta(meta: object) -> Tuple[List[Dense], Any, str, Optimizer, int]:
     except TypeError as exc:  # unknown or mistyped hyperparameters
         raise ValueError("optimizer config %r: %s" % (opt["config"], exc)) from None
     step = _int(opt.get("step", 0), "optimizer step", minimum=0, maximum=_MAX_STEP)
-    return layers, meta.get("loss"), dtype, optimizer, step
+    dropout_seed = _int(meta.get("dropout_seed", 0), "dropout_seed", minimum=0, maximum=2 ** 64 - 1)
+    return layers, meta.get("loss"), dtype, optimizer, step, dropout_seed
 
 
 def load(path: PathLike) -> Network:
@@ -231,6 +253,7 @@ def load(path: PathLike) -> Network:
     from safetensors import safe_open
 
     from . import losses
+    from .layers import Dense
     from .network import Network
 
     path = os.fspath(path)
@@ -245,16 +268,17 @@ def load(path: PathLike) -> Network:
             meta = json.loads(metadata["pynn"])
         except (ValueError, RecursionError) as exc:
             raise ValueError("its pynn metadata is not valid JSON: %s" % (exc,)) from None
-        layers, loss, dtype, optimizer, step = _check_meta(meta)
+        layers, loss, dtype, optimizer, step, dropout_seed = _check_meta(meta)
         Network._check_layers(layers)  # sizes chain, softmax last: what Network() would check
-        losses.check_pairing(loss, layers[-1].activation)
+        dense = [layer for layer in layers if isinstance(layer, Dense)]
+        losses.check_pairing(loss, dense[-1].activation)
         # the declared architecture against the tensors the file really holds
         # (whose sizes the file size bounds), before allocating anything
         expected: Dict[str, Shape] = {}
-        for i, layer in enumerate(layers):
+        for i, layer in zip(_dense_indices(layers), dense):
             expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
             expected["layers.%d.b" % i] = (layer.n_out,)
-        n_params = sum(l.n_in * l.n_out + l.n_out for l in layers)
+        n_params = sum(l.n_in * l.n_out + l.n_out for l in dense)
         if optimizer.slots():
             expected["optimizer.state"] = (optimizer.slots() * n_params,)
         if set(header) != set(expected):
@@ -278,7 +302,8 @@ def load(path: PathLike) -> Network:
         if not np.isfinite(value).all():
             raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
     net = Network(layers, loss=loss, optimizer=optimizer, dtype=dtype)
-    for i, (W, b) in enumerate(net._param_views):
+    net._dropout_seed = dropout_seed
+    for i, (W, b) in zip(_dense_indices(layers), net._param_views):
         W[...] = tensors["layers.%d.W" % i]
         b[...] = tensors["layers.%d.b" % i]
     if net._state.size:

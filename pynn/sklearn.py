@@ -492,9 +492,9 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         net = self.network_
-        last = len(net.layers) - 1
+        last = len(net._dense) - 1
         layers = [Dense(l.n_in, l.n_out, "linear" if i == last else l.activation, init="zeros")
-                  for i, l in enumerate(net.layers)]
+                  for i, l in enumerate(net._dense)]
         twin = Network(layers, loss="mse", dtype=net.dtype)  # same weights, linear output
         twin.set_weights(net.get_weights())
         return twin.predict(X).astype(np.float64)
