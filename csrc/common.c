@@ -24,7 +24,9 @@ int64_t pynn_max_width(const pynn_net *net)
 /* Layout for a batch of B rows: for each layer its pre-activation Z and its
  * output A (B x width each), then two B x max_width scratch buffers that the
  * backward pass ping-pongs between, then for each layer with dropout its
- * dropped-out input (B x its n_in); then (network.inc) packing space. */
+ * dropped-out input (B x its n_in) and its mask, a byte per element (in
+ * ceil(B n_in / 4) elements: enough for float and double); then
+ * (network.inc) packing space. */
 int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch)
 {
     int64_t per_row = 0;
@@ -33,9 +35,13 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch)
     for (int64_t l = 1; l <= net->n_layers; l++)
         if (!pynn_muladd_ok(&per_row, net->sizes[l], 2)) return -1;
     if (!pynn_muladd_ok(&per_row, pynn_max_width(net), 2)) return -1;
-    for (int64_t l = 0; l < net->n_layers; l++)
-        if (pynn_has_dropout(net, l) && !pynn_muladd_ok(&per_row, net->sizes[l], 1)) return -1;
     if (!pynn_mul_ok(per_row, batch, &total)) return -1;
+    for (int64_t l = 0; l < net->n_layers; l++) {
+        int64_t n;
+        if (!pynn_has_dropout(net, l)) continue;
+        if (!pynn_mul_ok(net->sizes[l], batch, &n) || !pynn_muladd_ok(&total, n, 1)) return -1;
+        if (!pynn_muladd_ok(&total, n / 4 + (n % 4 != 0), 1)) return -1;
+    }
     return total;
 }
 

@@ -54,6 +54,7 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
 #define PYNN_BLOCKED_MIN_WORK 64.0     /* M*N*K from which packing pays */
 #define PYNN_PARALLEL_MIN_WORK 1048576.0   /* M*N*K from which threads pay */
 #define PYNN_PARALLEL_MIN_UPDATE 65536     /* parameters from which the update uses threads */
+#define PYNN_PARALLEL_MIN_DROPOUT 16384    /* elements from which a dropout mask uses threads */
 #define PYNN_DIRECT_B_BYTES (256 * 1024)   /* a row-major B block up to this is read in place */
 
 typedef void (*pynn_task_fn)(void *ctx, int32_t part, int32_t n_parts);
