@@ -26,9 +26,9 @@ typedef uint32_t real_bits;
 #define AVX512_NR 32
 
 #include "activations.inc"
+#include "dropout.inc"
 #include "gemm.inc"
 #include "dense.inc"
-#include "dropout.inc"
 #include "losses.inc"
 #include "optimizers.inc"
 #include "network.inc"

@@ -1,0 +1,64 @@
+"""What Dropout costs a training step: ``python benchmarks/dropout_overhead.py [--backend c|numpy]``.
+
+For each workload of the speed suite, the suite's network (pynn/benchmark.py) is timed without and
+with ``Dropout(p)`` after every hidden layer.  The two are measured in
+alternating rounds (A, B, A, B, ...) so that the noise of a shared machine
+falls on both alike; the medians are compared.
+"""
+import argparse
+import time
+
+import numpy as np
+
+import pynn
+from pynn.benchmark import WORKLOADS, make_data, output_activation
+
+
+def make(sizes, hidden, loss, p):
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers.append(pynn.Dense(a, b, hidden))
+        if p:
+            layers.append(pynn.Dropout(p))
+    layers.append(pynn.Dense(sizes[-2], sizes[-1], output_activation(loss)))
+    return pynn.Network(layers, loss=loss, optimizer=pynn.SGD(lr=0.01), seed=0)
+
+
+def seconds_per_step(net, X, y, budget):
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < budget:
+        net.train_step(X, y)
+        steps += 1
+    return (time.perf_counter() - start) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["c", "numpy"], default=pynn.backend())
+    parser.add_argument("--p", type=float, default=0.5, help="dropout rate (default 0.5)")
+    parser.add_argument("--rounds", type=int, default=9, help="alternating rounds per workload (default 9)")
+    args = parser.parse_args()
+    pynn.set_backend(args.backend)
+    print("backend %s, %d threads, Dropout(%g) after every hidden layer, float32, SGD"
+          % (pynn.backend(), pynn.get_num_threads(), args.p))
+    print("| workload | batch | without | with dropout | overhead |")
+    print("|---|---:|---:|---:|---:|")
+    for name, sizes, batch, hidden, loss in WORKLOADS:
+        if len(sizes) < 3:
+            continue  # no hidden layer, nowhere to put dropout
+        X, y = make_data(sizes, batch, loss)
+        nets = [make(sizes, hidden, loss, 0.0), make(sizes, hidden, loss, args.p)]
+        for net in nets:  # warm up: workspace, threads, caches
+            seconds_per_step(net, X, y, 0.05)
+        budget = 0.2 if sizes[1] < 1000 else 1.0
+        times = [[], []]
+        for _ in range(args.rounds):
+            for i, net in enumerate(nets):
+                times[i].append(seconds_per_step(net, X, y, budget))
+        plain, dropped = (float(np.median(t)) for t in times)
+        print("| %s | %d | %.1f us | %.1f us | %+.0f%% |"
+              % (name, batch, plain * 1e6, dropped * 1e6, 100 * (dropped / plain - 1)))
+
+
+if __name__ == "__main__":
+    main()
