@@ -1,8 +1,8 @@
 """Fuzz target for the C core's entry points, through everything Python can
 hand them (issue 5).
 
-Each input decides a small network (widths, activations, loss, optimizer and
-its hyperparameters, dtype) and a batch (shape, dtype, memory order, strides,
+Each input decides a small network (widths, activations, dropout, loss,
+optimizer and its hyperparameters, dtype) and a batch (shape, dtype, memory order, strides,
 NaN/inf placements, labels possibly out of range), then runs predict,
 evaluate, gradients, train_step and a short fit on the C backend.  The only
 acceptable failures are ValueError, TypeError and pynn.DivergenceError;
@@ -71,8 +71,13 @@ def one_case(c):
     out = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, c.pick(ACTIVATIONS))
     if loss == "cross_entropy" and sizes[-1] < 2:
         sizes[-1] = 2
-    layers = [pynn.Dense(a, b, c.pick(ACTIVATIONS)) for a, b in zip(sizes[:-2], sizes[1:-1])]
-    layers.append(pynn.Dense(sizes[-2], sizes[-1], out))
+    dense = [pynn.Dense(a, b, c.pick(ACTIVATIONS)) for a, b in zip(sizes[:-2], sizes[1:-1])]
+    dense.append(pynn.Dense(sizes[-2], sizes[-1], out))
+    layers = []
+    for layer in dense:  # dropout on some layers' inputs
+        if c.int(0, 2) == 0:
+            layers.append(pynn.Dropout(c.pick([0.0, 0.3, 0.9, 0.999])))
+        layers.append(layer)
     lr = c.pick([0.0, 1e-3, 0.1, 10.0, 1e6])
     optimizer = c.pick([
         lambda: pynn.SGD(lr=lr, momentum=c.pick([0.0, 0.9]), weight_decay=c.pick([0.0, 0.1])),

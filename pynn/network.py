@@ -135,12 +135,12 @@ class Network:
             raise TypeError("layers must be a list of Dense (and Dropout) layers; got %r" % (layers,)) from None
         if not any(isinstance(layer, Dense) for layer in layers):
             raise ValueError("layers must hold at least one Dense layer")
+        if isinstance(layers[-1], Dropout):
+            raise ValueError("layers[%d] is a Dropout: the last layer must be Dense (dropout acts on "
+                             "the input of the layer after it)" % (len(layers) - 1))
         previous: Optional[Tuple[int, Dense]] = None  # the last Dense layer seen, and its index
         for i, layer in enumerate(layers):
             if isinstance(layer, Dropout):
-                if i == len(layers) - 1:
-                    raise ValueError("layers[%d] is a Dropout: the last layer must be Dense (dropout acts on "
-                                     "the input of the layer after it)" % i)
                 if i and isinstance(layers[i - 1], Dropout):
                     raise ValueError("layers[%d] and layers[%d] are both Dropout; use one" % (i - 1, i))
                 continue

@@ -205,7 +205,7 @@ def _check_meta(meta: object) -> Tuple[List[Layer], Any, str, Optimizer, int, in
         if isinstance(c, dict) and c.get("type") == "Dropout":
             try:
                 layers.append(Dropout(c.get("p")))  # type: ignore[arg-type]  # Dropout checks it
-            except TypeError as exc:
+            except (TypeError, ValueError) as exc:
                 raise ValueError("layers[%d].%s" % (i, exc)) from None
             continue
         if not isinstance(c, dict) or c.get("type") != "Dense":

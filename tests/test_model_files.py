@@ -267,6 +267,19 @@ HOSTILE = {
     "step a float": lambda: _set_opt(step=1.5),
     "step a string": lambda: _set_opt(step="5"),
     "sgd config on an adam state": lambda: _set_opt(name="sgd", config={"lr": 0.1}),
+    # ---- dropout
+    "dropout p 1": lambda: _edit_meta(lambda m: m["layers"].insert(0, {"type": "Dropout", "p": 1.0})),
+    "dropout p negative": lambda: _edit_meta(lambda m: m["layers"].insert(0, {"type": "Dropout", "p": -0.5})),
+    "dropout p a string": lambda: _edit_meta(lambda m: m["layers"].insert(0, {"type": "Dropout", "p": "0.5"})),
+    "dropout p missing": lambda: _edit_meta(lambda m: m["layers"].insert(0, {"type": "Dropout"})),
+    "dropout last": lambda: _edit_meta(lambda m: m["layers"].append({"type": "Dropout", "p": 0.5})),
+    "dropout twice in a row": lambda: _edit_meta(lambda m: m.update(
+        layers=m["layers"][:1] + [{"type": "Dropout", "p": 0.5}] * 2 + m["layers"][1:])),
+    "dropout shifts the tensor names": lambda: _edit_meta(
+        lambda m: m["layers"].insert(1, {"type": "Dropout", "p": 0.5})),
+    "dropout_seed negative": lambda: _edit_meta(lambda m: m.update(dropout_seed=-1)),
+    "dropout_seed 2**64": lambda: _edit_meta(lambda m: m.update(dropout_seed=2 ** 64)),
+    "dropout_seed a string": lambda: _edit_meta(lambda m: m.update(dropout_seed="7")),
 }
 
 

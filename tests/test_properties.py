@@ -58,7 +58,11 @@ def networks(draw, loss=None):
     acts[-1] = {"cross_entropy": "softmax", "binary_cross_entropy": "sigmoid"}.get(loss, acts[-1])
     dtype = draw(st.sampled_from(["float32", "float64"]))
     opt = draw(optimizers())
-    layers = [pynn.Dense(a, b, act) for a, b, act in zip(sizes, sizes[1:], acts)]
+    layers = []
+    for a, b, act in zip(sizes, sizes[1:], acts):
+        if draw(st.integers(0, 3)) == 0:  # dropout on this layer's input
+            layers.append(pynn.Dropout(draw(st.sampled_from([0.0, 0.25, 0.5, 0.9]))))
+        layers.append(pynn.Dense(a, b, act))
     return pynn.Network(layers, loss=loss, optimizer=opt, dtype=dtype, seed=draw(st.integers(0, 2 ** 32 - 1)))
 
 
