@@ -3,8 +3,8 @@
 Subcommands::
 
     pynn [demo]        train the three-spirals demo (the default)
-    pynn train DATA.csv --target COLUMN [--hidden 64,32] [--epochs 50] [--lr LR]
-                       [--batch-size 32] [--save MODEL.safetensors] ...
+    pynn train DATA.csv --target COLUMN [--hidden 64,32] [--dropout P] [--epochs 50]
+                       [--lr LR] [--batch-size 32] [--save MODEL.safetensors] ...
     pynn predict MODEL.safetensors DATA.csv [--output OUT.csv]
     pynn bench ...     the benchmarks (pynn.benchmark)
     pynn lr-sweep      one network trained at several learning rates
@@ -287,7 +287,12 @@ def cmd_train(args):
         out = pynn.Dense(args.hidden[-1] if args.hidden else len(features), 1, "linear")
         loss = "mse"
     sizes = [len(features)] + args.hidden
-    layers = [pynn.Dense(a, b, args.activation) for a, b in zip(sizes, sizes[1:])] + [out]
+    dense = [pynn.Dense(a, b, args.activation) for a, b in zip(sizes, sizes[1:])] + [out]
+    layers = []
+    for i, layer in enumerate(dense):
+        if i and args.dropout:  # after every hidden layer
+            layers.append(pynn.Dropout(args.dropout))
+        layers.append(layer)
     opt = OPTIMIZERS[args.optimizer]
     optimizer = opt() if args.lr is None else opt(lr=args.lr)
     net = pynn.Network(layers, loss=loss, optimizer=optimizer, dtype=args.dtype, seed=args.seed)
@@ -296,8 +301,9 @@ def cmd_train(args):
             else "regression of %r" % target)
     print("pynn train: %s from %d input column%s, %d rows of %s" % (
         what, len(features), "" if len(features) == 1 else "s", len(rows), args.data))
-    print("network: %s (%s), %d parameters, %r, backend %s"
-          % ("-".join(str(s) for s in sizes + [out.n_out]), ", ".join(l.activation for l in layers),
+    print("network: %s (%s)%s, %d parameters, %r, backend %s"
+          % ("-".join(str(s) for s in sizes + [out.n_out]), ", ".join(l.activation for l in dense),
+             ", dropout %g after each hidden layer" % args.dropout if args.dropout and args.hidden else "",
              net.n_params, net.optimizer, pynn.backend()))
     callbacks = []
     if args.patience is not None:
@@ -474,6 +480,8 @@ def build_parser():
                    help="hidden layer sizes, comma-separated (default 64,32; 'none' for no hidden layer)")
     p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"], default="relu",
                    help="hidden activation (default relu)")
+    p.add_argument("--dropout", type=_fraction, default=0.0, metavar="P",
+                   help="Dropout(P) after each hidden layer, in [0, 1) (default 0: none)")
     p.add_argument("--epochs", type=_positive_int, default=50, help="training epochs (default 50)")
     p.add_argument("--batch-size", type=_positive_int, default=32, help="default 32")
     p.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"], default="adam",

@@ -94,6 +94,20 @@ def test_predict_is_the_same_model(tmp_path, capsys):
     np.testing.assert_allclose(meta["std"], train.std(axis=0), rtol=1e-12)
 
 
+def test_train_with_dropout(tmp_path, capsys):
+    data = blobs(tmp_path / "d.csv", n=200)
+    model = tmp_path / "m.safetensors"
+    code, out, err = run(["train", data, "--target", "animal", "--hidden", "16,8", "--dropout", "0.2", "--epochs", "20",
+                          "--lr", "0.01", "--save", model, "--verbose", "0"], capsys)
+    assert code == 0, err
+    assert "network: 3-16-8-2 (relu, relu, softmax), dropout 0.2 after each hidden layer" in out
+    net = pynn.load(str(model))
+    assert [repr(l) for l in net.layers[1::2]] == ["Dropout(p=0.2)", "Dropout(p=0.2)"]
+    code, out, err = run(["predict", model, data, "--output", tmp_path / "p.csv"], capsys)
+    assert code == 0, err
+    assert float(out.split("accuracy on ")[1].split(": ")[1].split()[0]) >= 0.95
+
+
 def test_regression_and_integer_classes(tmp_path, capsys):
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(300, 2))
@@ -198,6 +212,7 @@ def test_data_errors_exit_1(tmp_path, capsys, argv, message):
     (["train", "x.csv", "--target", "y", "--epochs", "0"], "--epochs: must be >= 1"),
     (["train", "x.csv", "--target", "y", "--lr", "-1"], "--lr: must be a finite number > 0"),
     (["train", "x.csv", "--target", "y", "--validation-split", "1"], "must be in [0, 1)"),
+    (["train", "x.csv", "--target", "y", "--dropout", "1"], "--dropout: must be in [0, 1)"),
     (["predict", "m.safetensors"], "the following arguments are required: data"),
     (["lr-sweep", "--lrs", "0.1,x"], "expected numbers"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
