@@ -288,7 +288,7 @@ def cmd_train(args):
         loss = "mse"
     sizes = [len(features)] + args.hidden
     dense = [pynn.Dense(a, b, args.activation) for a, b in zip(sizes, sizes[1:])] + [out]
-    layers = []
+    layers: list = []
     for i, layer in enumerate(dense):
         if i and args.dropout:  # after every hidden layer
             layers.append(pynn.Dropout(args.dropout))

@@ -31,6 +31,9 @@ How parameters map onto pynn
   spares the biases, so the same number regularises more strongly here.
 * ``batch_size="auto"`` is ``min(200, n_samples)``; an int is clipped to
   ``[1, n_samples]``.  One iteration (``max_iter``, ``n_iter_``) is one epoch.
+* ``dropout`` (pynn's own, not in scikit-learn's MLP): a ``pynn.Dropout`` of
+  this rate after every hidden layer, in training only; 0 (default) for none.
+  ``loss_curve_`` then holds the training loss with dropout, as it is trained.
 * ``dtype``: "float32" (default) or "float64", the network's precision.
   ``predict``/``predict_proba`` always return float64 arrays.
 * ``random_state`` seeds the initial weights, the shuffling and the
@@ -95,8 +98,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from . import activations, optimizers
 from ._typing import ArrayLike, DTypeLike, Float64Array, FloatArray
-from .layers import Dense
-from .network import Network
+from .layers import Dense, Dropout
+from .network import Layer, Network
 
 _Self = TypeVar("_Self", bound="_BasePynn")
 
@@ -152,7 +155,7 @@ class _BasePynn(BaseEstimator):
                  verbose: Union[bool, int] = False, warm_start: bool = False, momentum: float = 0.9,
                  nesterovs_momentum: bool = True, early_stopping: bool = False, validation_fraction: float = 0.1,
                  beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8, n_iter_no_change: int = 10,
-                 dtype: DTypeLike = "float32") -> None:
+                 dropout: float = 0.0, dtype: DTypeLike = "float32") -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -173,6 +176,7 @@ class _BasePynn(BaseEstimator):
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
         self.dtype = dtype
 
     # ---- parameters -------------------------------------------------------------
@@ -211,6 +215,7 @@ class _BasePynn(BaseEstimator):
                   ("validation_fraction", lambda v: 0 < v < 1, "number in (0, 1)"),
                   ("beta_1", lambda v: 0 <= v < 1, "number in [0, 1)"),
                   ("beta_2", lambda v: 0 <= v < 1, "number in [0, 1)"),
+                  ("dropout", lambda v: 0 <= v < 1, "number in [0, 1)"),
                   ("epsilon", lambda v: v > 0, "number > 0")]
         for name, ok, expected in checks:
             value = getattr(self, name)
@@ -241,7 +246,11 @@ class _BasePynn(BaseEstimator):
     def _build_network(self, n_features: int, n_outputs: int, out_activation: str, loss: str, sizes: Sequence[int],
                        activation: str, seed: int) -> Network:
         widths = [n_features] + list(sizes)
-        layers = [Dense(a, b, activation) for a, b in zip(widths[:-1], widths[1:])]
+        layers: List[Layer] = []
+        for a, b in zip(widths[:-1], widths[1:]):
+            layers.append(Dense(a, b, activation))
+            if self.dropout:
+                layers.append(Dropout(float(self.dropout)))
         layers.append(Dense(widths[-1], n_outputs, out_activation))
         return Network(layers, loss=loss, optimizer=self._make_optimizer(), dtype=self.dtype, seed=seed)
 

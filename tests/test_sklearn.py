@@ -127,10 +127,12 @@ def test_digits_accuracy():
     assert clf.n_iter_ < clf.max_iter  # stopped on the tol rule, not max_iter
 
 
-@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity", "leaky_relu", "gelu"])
-def test_probabilities_are_the_networks_outputs(activation):
+@pytest.mark.parametrize("activation, dropout", [(a, 0.0) for a in ["relu", "tanh", "logistic", "identity",
+                                                                     "leaky_relu", "gelu"]] + [("relu", 0.3)])
+def test_probabilities_are_the_networks_outputs(activation, dropout):
     X, y = scaled_iris()
-    clf = PynnClassifier(hidden_layer_sizes=(8, 6), activation=activation, max_iter=30, random_state=0).fit(X, y)
+    clf = PynnClassifier(hidden_layer_sizes=(8, 6), activation=activation, max_iter=30, random_state=0,
+                         dropout=dropout).fit(X, y)  # with dropout: the outputs use none
     Z = forward(clf, X)
     np.testing.assert_allclose(clf.decision_function(X), Z, atol=1e-5)
     np.testing.assert_allclose(clf.predict_proba(X), softmax(Z, axis=1), atol=1e-6)
@@ -347,10 +349,14 @@ def test_parameters_map_onto_pynn():
     assert fit(dtype="float64").network_.dtype == np.float64
     assert fit().network_.history.params["batch_size"] == 150  # "auto": min(200, n)
     assert fit(batch_size=32).network_.history.params["batch_size"] == 32
+    assert [repr(l) for l in fit(dropout=0.25).network_.layers] == [
+        "Dense(4, 5, activation='relu')", "Dropout(p=0.25)", "Dense(5, 4, activation='relu')", "Dropout(p=0.25)",
+        "Dense(4, 3, activation='softmax')"]
     # invalid values are accepted by __init__/set_params and refused by fit, by name
     for name, value in [("activation", "softmax"), ("solver", "lbfgs"), ("hidden_layer_sizes", (0,)),
                         ("batch_size", 0), ("alpha", -1.0), ("max_iter", 0), ("dtype", "float16"),
-                        ("validation_fraction", 1.0), ("learning_rate_init", 0.0)]:
+                        ("validation_fraction", 1.0), ("learning_rate_init", 0.0), ("dropout", 1.0),
+                        ("dropout", -0.1)]:
         est = PynnClassifier().set_params(**{name: value})
         with pytest.raises(ValueError, match=name):
             est.fit(X, y)
