@@ -31,5 +31,8 @@ def test_readme_example_runs(backend, index, tmp_path, monkeypatch, capsys):
         assert "[[0.75136507 0.77292847]]" in out
         assert "0.29837110" in out
         assert "0.35891648" in out and "0.56137012" in out
+    if "pynn.Dropout(p)" in code:  # it prints exactly the lines the README shows under it
+        shown = [line[2:] for line in code.splitlines() if line.startswith("# p=")]
+        assert len(shown) == 2 and out.splitlines() == shown
     if "XOR" in code:
         assert "[0. 1. 1. 0.]" in out
