@@ -1,5 +1,5 @@
-"""Handwritten digits (8x8 images, 10 classes) from scikit-learn, with a
-validation split, early stopping and a learning-rate schedule.
+"""Handwritten digits (8x8 images, 10 classes) from scikit-learn, with
+dropout, a validation split, early stopping and a learning-rate schedule.
 
     python examples/digits.py          # needs scikit-learn: pip install scikit-learn
 
@@ -22,7 +22,7 @@ X = digits.data / 16.0                     # pixels 0..16 -> 0..1
 y = digits.target
 X_train, X_test, y_train, y_test = pynn.datasets.train_test_split(X, y, test_fraction=0.2, seed=0)
 
-net = pynn.Network([pynn.Dense(64, 64, "relu"), pynn.Dense(64, 10, "softmax")],
+net = pynn.Network([pynn.Dense(64, 128, "relu"), pynn.Dropout(0.2), pynn.Dense(128, 10, "softmax")],
                    loss="cross_entropy", optimizer=pynn.Adam(lr=0.01), seed=0)
 epochs = 30
 history = net.fit(
