@@ -25,8 +25,7 @@ __version__ = "0.1.0"
 
 
 __all__ = [
-    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network", "Optimizer",
-    "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx", "get_num_threads",
-    "gradcheck",
-    "init", "load", "schedules", "set_backend", "set_num_threads",
+    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network",
+    "Optimizer", "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx",
+    "get_num_threads", "gradcheck", "init", "load", "schedules", "set_backend", "set_num_threads",
 ]

@@ -31,6 +31,7 @@ the same masks, bit for bit.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from ._typing import FloatArray
 
@@ -59,7 +60,7 @@ def threshold(p: float) -> int:
     return u + (u < t)
 
 
-def keep_mask(seed: int, step: int, layer: int, n: int, p: float) -> "np.ndarray":
+def keep_mask(seed: int, step: int, layer: int, n: int, p: float) -> npt.NDArray[np.bool_]:
     """Boolean array of n elements: True where the element is kept."""
     e = np.arange(1, n + 1, dtype=np.uint64)  # splitmix64 adds golden before mixing: e + 1
     x = e * np.uint64(GOLDEN) + np.uint64(base(seed, step, layer))  # uint64 arrays wrap around

@@ -267,7 +267,8 @@ def _render(e: Explanation) -> str:
                          % (" (sample %d)" % s if multi else "", ", ".join(_f(v) for v in e.input_mask[s])))
     lines += ["", "Forward pass: net = Σ_i in_i·W[i,j] + b[j] (the weighted sum), out = act(net)"]
     if masked:
-        lines.append("  dropout: the next layer sees out·m, m = 0 (dropped) or 1/(1 − p) (kept), drawn for this step")
+        lines.append("  dropout: the next layer sees out·m, m = 0 (dropped) or 1/(1 − p) (kept), drawn for this "
+                     "step")
     by_name = {w.name: w for w in e.weights}
     rows = []
     for n in e.neurons:
@@ -299,9 +300,10 @@ def _render(e: Explanation) -> str:
     rows = []
     for n in sorted(e.neurons, key=lambda r: (r.sample, -r.layer, r.unit)):
         if n.paths:
-            source = "Σ_k δ_k·W%d[%d,k] = %s" % (n.layer + 1, n.unit, _sum_text([(p.delta, p.weight) for p in n.paths]))
-            if n.mask is not None:
-                source = "m·%s = %s·(%s)" % (source.split(" = ")[0], _f(n.mask), source.split(" = ", 1)[1])
+            label = "Σ_k δ_k·W%d[%d,k]" % (n.layer + 1, n.unit)
+            terms = _sum_text([(p.delta, p.weight) for p in n.paths])
+            source = ("%s = %s" % (label, terms) if n.mask is None
+                      else "m·%s = %s·(%s)" % (label, _f(n.mask), terms))
         else:
             source = _output_source(e, n)
         d_act = _DERIVATIVES.get(n.activation, (None, "—"))[1] if n.dout_dnet is not None else "—"

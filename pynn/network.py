@@ -114,8 +114,9 @@ class Network:
         self._c: Any = None  # the C backend's struct for this network, made on first use
         self._seconds_per_row: Optional[float] = None  # training speed measured by _train_rows
         self._n_in, self._n_out = self._dense[0].n_in, self._dense[-1].n_out  # for the per-step path
+        # workspace per row: Z and A of each layer, backward scratch, dropped-out inputs and their masks
         widths = (2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())
-                  + 2 * int(self._sizes[:-1][self._drop_rates > 0].sum()))  # workspace per row (dropout: input and mask)
+                  + 2 * int(self._sizes[:-1][self._drop_rates > 0].sum()))
         self._rows_per_call = max(1, _CHUNK_ELEMENTS // widths)  # predict/evaluate
         for layer, (W, b) in zip(self._dense, self._param_views):
             W[...] = init_module.run(layer.init, W.shape, self._rng, "init")

@@ -118,7 +118,8 @@ def test_hand_worked_dropout_gradient(backend):
     """One linear neuron after dropout, worked with the readout of the mask:
     out = Σ_i m_i·x_i·w_i + b with m_i = kept_i / (1 − p); E = (out − y)²;
     ∂E/∂w_i = 2(out − y)·m_i·x_i and ∂E/∂x reaches no weight of a dropped input."""
-    p, x, w, b, y = 0.5, np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), np.array([0.5, -1.0, 0.25, 2.0, -0.5, 1.0]), 0.25, 1.5
+    p, b, y = 0.5, 0.25, 1.5
+    x, w = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), np.array([0.5, -1.0, 0.25, 2.0, -0.5, 1.0])
     net = pynn.Network([pynn.Dropout(p), pynn.Dense(6, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1),
                        dtype="float64", seed=11)
     net.set_weights([w[:, None], [b]])
