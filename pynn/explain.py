@@ -301,9 +301,9 @@ def _render(e: Explanation) -> str:
     for n in sorted(e.neurons, key=lambda r: (r.sample, -r.layer, r.unit)):
         if n.paths:
             label = "Σ_k δ_k·W%d[%d,k]" % (n.layer + 1, n.unit)
-            terms = _sum_text([(p.delta, p.weight) for p in n.paths])
-            source = ("%s = %s" % (label, terms) if n.mask is None
-                      else "m·%s = %s·(%s)" % (label, _f(n.mask), terms))
+            path_sum = _sum_text([(p.delta, p.weight) for p in n.paths])
+            source = ("%s = %s" % (label, path_sum) if n.mask is None
+                      else "m·%s = %s·(%s)" % (label, _f(n.mask), path_sum))
         else:
             source = _output_source(e, n)
         d_act = _DERIVATIVES.get(n.activation, (None, "—"))[1] if n.dout_dnet is not None else "—"
