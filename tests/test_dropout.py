@@ -135,6 +135,31 @@ def test_hand_worked_dropout_gradient(backend):
     np.testing.assert_allclose(net.get_weights()[0][:, 0], w - 0.1 * 2 * (out - y) * m * x, rtol=1e-15)
 
 
+def test_training_with_dropout_matches_pytorch_given_the_same_masks(backend):
+    """Three Adam steps of a network with input and hidden dropout, against
+    torch with the masks applied as explicit multiplications (torch draws its
+    own masks; the rule that pynn's follow is checked above)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    X, labels = rng.normal(size=(8, 5)), rng.integers(0, 3, size=8)
+    net = pynn.Network([pynn.Dropout(0.2), pynn.Dense(5, 6, "tanh"), pynn.Dropout(0.5), pynn.Dense(6, 3, "softmax")],
+                       loss="cross_entropy", optimizer=pynn.Adam(lr=0.01), dtype="float64", seed=0)
+    params = [torch.tensor(w, requires_grad=True) for w in net.get_weights()]
+    opt = torch.optim.Adam(params, lr=0.01)
+    for step in range(1, 4):
+        m0, m1 = (torch.tensor(reference_mask(net._dropout_seed, step, layer, 8 * n, p).reshape(8, n) / (1 - p))
+                  for layer, n, p in [(0, 5, 0.2), (1, 6, 0.5)])
+        W1, b1, W2, b2 = params
+        logits = torch.tanh((torch.tensor(X) * m0) @ W1 + b1) * m1 @ W2 + b2
+        loss = torch.nn.functional.cross_entropy(logits, torch.tensor(labels))
+        opt.zero_grad()
+        loss.backward()
+        assert net.train_step(X, labels) == pytest.approx(loss.item(), rel=1e-12)
+        opt.step()
+        for mine, theirs in zip(net.get_weights(), params):
+            np.testing.assert_allclose(mine, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_gradients_are_those_train_step_applies(backend):
     X = np.random.default_rng(1).normal(size=(16, 5))
     y = np.random.default_rng(2).normal(size=(16, 3))
