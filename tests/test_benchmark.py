@@ -1,9 +1,16 @@
 """The speed suite runs end to end and reports what it measured (no speed is
 asserted here: timings are for benchmarks/, not for unit tests)."""
 import json
+import os
+import runpy
+
+import pytest
 
 import pynn
 from pynn import benchmark
+
+DROPOUT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
+                              "dropout_overhead.py")
 
 
 def test_flop_count_of_a_training_step(backend):
@@ -35,3 +42,14 @@ def test_suite_writes_its_reports(backend, tmp_path, capsys):
     table = (tmp_path / "results.md").read_text()
     assert "| tiny | numpy |" in table and "GFLOP/s" in table
     assert "pynn" in capsys.readouterr().out
+
+
+def test_dropout_overhead_script_prints_its_table(backend, capsys):
+    if not os.path.exists(DROPOUT_SCRIPT):  # e.g. testing an installed wheel without the checkout
+        pytest.skip("benchmarks/ is not next to these tests")
+    main = runpy.run_path(DROPOUT_SCRIPT)["main"]
+    main(["--backend", backend, "--workloads", "tiny,iris-size", "--rounds", "1", "--budget", "0.01"])
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r[1].strip() for r in rows[1:]] == ["tiny", "iris-size"]
+    for r in rows[1:]:
+        assert float(r[3].split()[0]) > 0 and float(r[4].split()[0]) > 0 and r[5].strip().endswith("%")
