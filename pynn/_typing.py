@@ -19,6 +19,7 @@ ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.floating[Any]]
 Float64Array = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 #: "float32", "float64", or the numpy types and dtypes
 DTypeLike = npt.DTypeLike
 Shape = Tuple[int, ...]

@@ -14,9 +14,10 @@ batch.  Element ``e`` (row-major, from 0) is kept when
 
 with ``base = mix(mix(mix(seed) ^ step) ^ layer)``, ``mix`` splitmix64's
 output function and golden = 0x9E3779B97F4A7C15.  A counter-based generator
-keeps no state: the backward pass recomputes the forward pass's mask, the
-C kernels need no random state (so stay reentrant), and both backends draw
-the same masks, bit for bit.
+keeps no state: the C kernels need none (so they stay reentrant), any thread
+can compute any part of a mask, and both backends draw the same masks, bit
+for bit.  (Each backend computes a step's masks once, in the forward pass,
+and keeps them for the backward pass.)
 
 >>> import numpy as np
 >>> from pynn import dropout
@@ -31,9 +32,8 @@ the same masks, bit for bit.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
-from ._typing import FloatArray
+from ._typing import BoolArray, FloatArray
 
 GOLDEN = 0x9E3779B97F4A7C15
 _MASK64 = (1 << 64) - 1
@@ -60,26 +60,29 @@ def threshold(p: float) -> int:
     return u + (u < t)
 
 
-def keep_mask(seed: int, step: int, layer: int, n: int, p: float) -> npt.NDArray[np.bool_]:
+def keep_mask(seed: int, step: int, layer: int, n: int, p: float) -> BoolArray:
     """Boolean array of n elements: True where the element is kept."""
-    e = np.arange(1, n + 1, dtype=np.uint64)  # splitmix64 adds golden before mixing: e + 1
-    x = e * np.uint64(GOLDEN) + np.uint64(base(seed, step, layer))  # uint64 arrays wrap around
-    x = (x ^ (x >> np.uint64(30))) * np.uint64(_M1)
-    x = (x ^ (x >> np.uint64(27))) * np.uint64(_M2)
-    x ^= x >> np.uint64(31)
-    return (x >> np.uint64(11)) >= np.uint64(threshold(p))
+    x = np.arange(1, n + 1, dtype=np.uint64)  # splitmix64 adds golden before mixing: e + 1
+    x *= np.uint64(GOLDEN)  # uint64 arrays wrap around, as C's uint64_t
+    x += np.uint64(base(seed, step, layer))
+    t = np.empty_like(x)  # in place: this runs on every training step of the numpy backend
+    for shift, factor in ((30, _M1), (27, _M2)):
+        np.right_shift(x, np.uint64(shift), out=t)
+        x ^= t
+        x *= np.uint64(factor)
+    np.right_shift(x, np.uint64(31), out=t)
+    x ^= t
+    x >>= np.uint64(11)
+    return x >= np.uint64(threshold(p))
+
+
+def apply(a: FloatArray, keep: BoolArray, p: float) -> FloatArray:
+    """``a · (1 / (1 - p))`` where ``keep``, +0 elsewhere, in a's dtype (the
+    scale rounded to it first, as in C).  Also the chain rule through the
+    mask: ∂E/∂a from ∂E/∂(dropped a) is the same multiplication."""
+    return np.where(keep, a * a.dtype.type(1.0 / (1.0 - p)), np.zeros((), a.dtype))
 
 
 def forward(a: FloatArray, seed: int, step: int, layer: int, p: float) -> FloatArray:
-    """``a`` with the mask applied: ``a · (1 / (1 - p))`` where kept, 0 where
-    dropped, in a's dtype (the scale rounded to it first, as in C)."""
-    keep = keep_mask(seed, step, layer, a.size, p).reshape(a.shape)
-    out = a * a.dtype.type(1.0 / (1.0 - p))
-    out[~keep] = 0
-    return out
-
-
-def backward(d: FloatArray, seed: int, step: int, layer: int, p: float) -> FloatArray:
-    """The chain rule through the mask: ∂E/∂a from ∂E/∂(dropped a) is the
-    same multiplication, so this is :func:`forward` again."""
-    return forward(d, seed, step, layer, p)
+    """``a`` with the mask of (seed, step, layer) applied (see :func:`apply`)."""
+    return apply(a, keep_mask(seed, step, layer, a.size, p).reshape(a.shape), p)

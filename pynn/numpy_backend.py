@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, List, Optional, Tuple
 import numpy as np
 
 from . import activations, dropout
-from ._typing import FloatArray, IntArray
+from ._typing import BoolArray, FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
@@ -39,26 +39,30 @@ def check_inputs(net: Network, X: FloatArray, Y: Optional[FloatArray] = None, la
         check_values(net.loss, Y, labels, net.n_outputs)
 
 
-def _forward(net: Network, X: FloatArray,
-             step: int = 0) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray]]:
-    """Every layer's input (after dropout), pre-activation z and output a, for
-    X (batch, n_in).  step 0: inference; step >= 1: training in update
-    ``step``, with its dropout masks."""
+def _forward(net: Network, X: FloatArray, step: int = 0
+             ) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray], List[Optional[BoolArray]]]:
+    """Every layer's input (after dropout), pre-activation z and output a, and
+    its dropout mask (or None), for X (batch, n_in).  step 0: inference;
+    step >= 1: training in update ``step``, with its dropout masks."""
     ins: List[FloatArray] = []
     zs: List[FloatArray] = []
     outs: List[FloatArray] = []
+    keeps: List[Optional[BoolArray]] = []
     a = X
     for i, (layer, (W, b)) in enumerate(zip(net._dense, net._param_views)):
         p = float(net._drop_rates[i])
+        keep = None
         if step and p > 0:
-            a = dropout.forward(a, net._dropout_seed, step, i, p)
+            keep = dropout.keep_mask(net._dropout_seed, step, i, a.size, p).reshape(a.shape)
+            a = dropout.apply(a, keep, p)
+        keeps.append(keep)
         ins.append(a)
         z = a @ W
         z += b  # the bias after the product, as the C core adds it
         a = activations.forward(layer.activation, z)
         zs.append(z)
         outs.append(a)
-    return ins, zs, outs
+    return ins, zs, outs, keeps
 
 
 def _loss_input(net: Network, zs: List[FloatArray], outs: List[FloatArray]) -> FloatArray:
@@ -75,7 +79,7 @@ def predict(net: Network, X: FloatArray) -> FloatArray:
 def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     """(mean loss, number correct) for one batch, without gradients."""
     check_inputs(net, X, Y, labels)
-    _, zs, outs = _forward(net, X)
+    _, zs, outs, _ = _forward(net, X)
     loss, _, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels, want_grad=False)
     return loss, correct
 
@@ -90,7 +94,7 @@ def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Opti
 
 def _backprop(net: Network, step: int, X: FloatArray, Y: Optional[FloatArray],
               labels: Optional[IntArray]) -> Tuple[float, float]:
-    ins, zs, outs = _forward(net, X, step)
+    ins, zs, outs, keeps = _forward(net, X, step)
     loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     last = net._dense[-1]
@@ -103,9 +107,9 @@ def _backprop(net: Network, step: int, X: FloatArray, Y: Optional[FloatArray],
         np.sum(delta, axis=0, out=db)
         if i > 0:
             d_in = delta @ W.T
-            p = float(net._drop_rates[i])
-            if p > 0:
-                d_in = dropout.backward(d_in, net._dropout_seed, step, i, p)
+            keep = keeps[i]
+            if keep is not None:  # back through the forward pass's mask
+                d_in = dropout.apply(d_in, keep, float(net._drop_rates[i]))
             delta = activations.backward(net._dense[i - 1].activation, zs[i - 1], outs[i - 1], d_in)
     return loss, correct
 
