@@ -13,16 +13,11 @@ import numpy as np
 
 import pynn
 from pynn.benchmark import WORKLOADS, make_data, output_activation
+from pynn.layers import mlp_layers
 
 
 def make(sizes, hidden, loss, p):
-    layers = []
-    for a, b in zip(sizes[:-2], sizes[1:-1]):
-        layers.append(pynn.Dense(a, b, hidden))
-        if p:
-            layers.append(pynn.Dropout(p))
-    layers.append(pynn.Dense(sizes[-2], sizes[-1], output_activation(loss)))
-    return pynn.Network(layers, loss=loss, optimizer=pynn.SGD(lr=0.01), seed=0)
+    return pynn.Network(mlp_layers(sizes, hidden, output_activation(loss), p), loss=loss, optimizer=pynn.SGD(lr=0.01), seed=0)
 
 
 def seconds_per_step(net, X, y, budget):

@@ -32,6 +32,7 @@ import tracemalloc
 import numpy as np
 
 import pynn
+from pynn.layers import mlp_layers
 
 # name, layer sizes, batch, hidden activation, loss
 WORKLOADS = [
@@ -93,9 +94,7 @@ def output_activation(loss):
 def pynn_runner(backend_name, dtype="float32"):
     def run(sizes, batch, hidden, loss):
         pynn.set_backend(backend_name)
-        layers = [pynn.Dense(a, b, hidden) for a, b in zip(sizes[:-2], sizes[1:-1])]
-        layers.append(pynn.Dense(sizes[-2], sizes[-1], output_activation(loss)))
-        net = pynn.Network(layers, loss=loss, optimizer=pynn.SGD(lr=LR), seed=0, dtype=dtype)
+        net = pynn.Network(mlp_layers(sizes, hidden, output_activation(loss)), loss=loss, optimizer=pynn.SGD(lr=LR), seed=0, dtype=dtype)
         X, y = make_data(sizes, batch, loss)
         X = X.astype(dtype)
         return (lambda: net.train_step(X, y)), (lambda: net.predict(X)), net

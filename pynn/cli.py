@@ -241,6 +241,7 @@ def read_metadata(path):
 def cmd_train(args):
     import pynn
     from pynn.callbacks import EarlyStopping
+    from pynn.layers import mlp_layers
     from pynn.optimizers import OPTIMIZERS
 
     header, rows = read_csv(args.data)
@@ -277,22 +278,15 @@ def cmd_train(args):
                             % (target, classes[0]))
         y = _label_keys(cells, classes)
         meta["classes"] = classes
-        out = pynn.Dense(args.hidden[-1] if args.hidden else len(features), len(classes), "softmax")
-        loss = "cross_entropy"
+        n_out, out_activation, loss = len(classes), "softmax", "cross_entropy"
     else:
         values = np.array([float(c) for c in cells])
         y_mean, y_std = float(values[:n_train].mean()), float(values[:n_train].std()) or 1.0
         y = ((values - y_mean) / y_std).reshape(-1, 1)
         meta.update(target_mean=y_mean, target_std=y_std)
-        out = pynn.Dense(args.hidden[-1] if args.hidden else len(features), 1, "linear")
-        loss = "mse"
-    sizes = [len(features)] + args.hidden
-    dense = [pynn.Dense(a, b, args.activation) for a, b in zip(sizes, sizes[1:])] + [out]
-    layers: list = []
-    for i, layer in enumerate(dense):
-        if i and args.dropout:  # after every hidden layer
-            layers.append(pynn.Dropout(args.dropout))
-        layers.append(layer)
+        n_out, out_activation, loss = 1, "linear", "mse"
+    sizes = [len(features)] + args.hidden + [n_out]
+    layers = mlp_layers(sizes, args.activation, out_activation, args.dropout)
     opt = OPTIMIZERS[args.optimizer]
     optimizer = opt() if args.lr is None else opt(lr=args.lr)
     net = pynn.Network(layers, loss=loss, optimizer=optimizer, dtype=args.dtype, seed=args.seed)
@@ -302,7 +296,7 @@ def cmd_train(args):
     print("pynn train: %s from %d input column%s, %d rows of %s" % (
         what, len(features), "" if len(features) == 1 else "s", len(rows), args.data))
     print("network: %s (%s)%s, %d parameters, %r, backend %s"
-          % ("-".join(str(s) for s in sizes + [out.n_out]), ", ".join(l.activation for l in dense),
+          % ("-".join(map(str, sizes)), ", ".join([args.activation] * len(args.hidden) + [out_activation]),
              ", dropout %g after each hidden layer" % args.dropout if args.dropout and args.hidden else "",
              net.n_params, net.optimizer, pynn.backend()))
     callbacks = []

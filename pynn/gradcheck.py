@@ -17,7 +17,7 @@ import numpy as np
 
 from . import backends
 from ._typing import ArrayLike
-from .layers import Dense
+from .layers import dense_positions
 
 if TYPE_CHECKING:
     from .network import Network
@@ -83,9 +83,7 @@ def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol:
 def _describe(net: Network, index: int) -> str:
     """'layers[i].W[r, c]' or 'layers[i].b[c]' for a flat parameter index."""
     start = 0
-    for i, layer in enumerate(net.layers):
-        if not isinstance(layer, Dense):
-            continue
+    for i, layer in zip(dense_positions(net.layers), net._dense):
         n_w = layer.n_in * layer.n_out
         if index < start + n_w:
             r, c = divmod(index - start, layer.n_out)

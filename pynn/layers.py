@@ -11,14 +11,14 @@ the next one during training.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 from . import activations, init as init_module
 from ._typing import FloatArray, Initializer
 from ._validation import as_float, as_int
 
 if TYPE_CHECKING:
-    from .network import Network
+    from .network import Layer, Network
 
 
 class Dense:
@@ -116,3 +116,28 @@ class Dropout:
 
     def __repr__(self) -> str:
         return "Dropout(p=%r)" % self.p
+
+
+def dense_positions(layers: Sequence[Layer]) -> List[int]:
+    """Indices in ``layers`` of the Dense layers (model files and ONNX graphs
+    name a layer's tensors by it, as PyTorch numbers an ``nn.Sequential``)."""
+    return [i for i, layer in enumerate(layers) if isinstance(layer, Dense)]
+
+
+def mlp_layers(widths: Sequence[int], activation: str, output_activation: str,
+               dropout: float = 0.0) -> List[Layer]:
+    """Dense layers from ``widths[0]`` inputs through the hidden widths to
+    ``widths[-1]`` outputs: ``activation`` on the hidden layers,
+    ``output_activation`` on the last, and ``Dropout(dropout)`` after every
+    hidden layer when ``dropout`` > 0.
+
+    >>> mlp_layers([4, 8, 3], "relu", "softmax", dropout=0.5)
+    [Dense(4, 8, activation='relu'), Dropout(p=0.5), Dense(8, 3, activation='softmax')]
+    """
+    layers: List[Layer] = []
+    for a, b in zip(widths[:-2], widths[1:-1]):
+        layers.append(Dense(a, b, activation))
+        if dropout:
+            layers.append(Dropout(dropout))
+    layers.append(Dense(widths[-2], widths[-1], output_activation))
+    return layers

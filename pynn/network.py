@@ -17,7 +17,7 @@ from . import activations, backends, losses, optimizers
 from . import init as init_module
 from ._typing import ArrayLike, DTypeLike, FloatArray, IntArray, PathLike
 from ._validation import as_array, as_dtype, as_matrix
-from .layers import Dense, Dropout
+from .layers import Dense, Dropout, dense_positions
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -82,13 +82,8 @@ class Network:
         self.layers = self._check_layers(layers)
         self._dense = [l for l in self.layers if isinstance(l, Dense)]
         # dropout rate on each Dense layer's input (0: none), as the C core takes it
-        self._drop_rates = np.zeros(len(self._dense), dtype=np.float64)
-        i = 0
-        for layer in self.layers:
-            if isinstance(layer, Dropout):
-                self._drop_rates[i] = layer.p
-            else:
-                i += 1
+        before = [self.layers[i - 1] if i else None for i in dense_positions(self.layers)]
+        self._drop_rates = np.array([l.p if isinstance(l, Dropout) else 0.0 for l in before], dtype=np.float64)
         self._has_dropout = bool(self._drop_rates.any())
         losses.check_pairing(loss, self._dense[-1].activation)
         self.loss = loss

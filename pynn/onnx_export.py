@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from ._typing import ArrayLike, PathLike
-from .layers import Dropout
+from .layers import Dropout, dense_positions
 
 if TYPE_CHECKING:
     import onnx
@@ -182,10 +182,10 @@ def to_onnx(net: Network, opset: Optional[int] = None) -> onnx.ModelProto:
     g = _Graph(helper, numpy_helper, dtype)
     # Dropout is the identity at inference: only the Dense layers are exported,
     # named by their index in net.layers as in the model files
-    indices = [i for i, layer in enumerate(net.layers) if not isinstance(layer, Dropout)]
-    last = indices[-1]
+    positions = dense_positions(net.layers)
+    last = positions[-1]
     current = "X"
-    for i, layer, (W, b) in zip(indices, net._dense, net._param_views):
+    for i, layer, (W, b) in zip(positions, net._dense, net._param_views):
         scope = "layers.%d." % i
         out = "Y" if i == last else None
         xw = g.op("MatMul", current, g.tensor(scope + "W", W), scope=scope)

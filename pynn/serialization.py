@@ -47,6 +47,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._typing import PathLike, Shape
+from .layers import dense_positions
 
 if TYPE_CHECKING:
     from .network import Layer, Network
@@ -63,7 +64,7 @@ def save(net: Network, path: PathLike) -> None:
     """Write ``net`` to ``path`` (str or os.PathLike)."""
     path = os.fspath(path)
     tensors: Dict[str, npt.NDArray[Any]] = {}
-    for i, (W, b) in zip(_dense_indices(net.layers), net._param_views):
+    for i, (W, b) in zip(dense_positions(net.layers), net._param_views):
         tensors["layers.%d.W" % i] = np.ascontiguousarray(W)
         tensors["layers.%d.b" % i] = np.ascontiguousarray(b)
     if net._state.size:
@@ -80,12 +81,6 @@ def save(net: Network, path: PathLike) -> None:
     if net._has_dropout:
         meta["dropout_seed"] = net._dropout_seed
     write_atomically(tensors, path, {"pynn": json.dumps(meta)})
-
-
-def _dense_indices(layers: List[Layer]) -> List[int]:
-    """Indices in ``layers`` of the Dense layers: the numbers of their tensors."""
-    from .layers import Dense
-    return [i for i, layer in enumerate(layers) if isinstance(layer, Dense)]
 
 
 def write_atomically(tensors: Dict[str, npt.NDArray[Any]], path: str, metadata: Dict[str, str]) -> None:
@@ -275,7 +270,7 @@ def load(path: PathLike) -> Network:
         # the declared architecture against the tensors the file really holds
         # (whose sizes the file size bounds), before allocating anything
         expected: Dict[str, Shape] = {}
-        for i, layer in zip(_dense_indices(layers), dense):
+        for i, layer in zip(dense_positions(layers), dense):
             expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
             expected["layers.%d.b" % i] = (layer.n_out,)
         n_params = sum(l.n_in * l.n_out + l.n_out for l in dense)
@@ -303,7 +298,7 @@ def load(path: PathLike) -> Network:
             raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
     net = Network(layers, loss=loss, optimizer=optimizer, dtype=dtype)
     net._dropout_seed = dropout_seed
-    for i, (W, b) in zip(_dense_indices(layers), net._param_views):
+    for i, (W, b) in zip(dense_positions(layers), net._param_views):
         W[...] = tensors["layers.%d.W" % i]
         b[...] = tensors["layers.%d.b" % i]
     if net._state.size:

@@ -98,8 +98,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from . import activations, optimizers
 from ._typing import ArrayLike, DTypeLike, Float64Array, FloatArray
-from .layers import Dense, Dropout
-from .network import Layer, Network
+from .layers import Dense, mlp_layers
+from .network import Network
 
 _Self = TypeVar("_Self", bound="_BasePynn")
 
@@ -245,13 +245,7 @@ class _BasePynn(BaseEstimator):
 
     def _build_network(self, n_features: int, n_outputs: int, out_activation: str, loss: str, sizes: Sequence[int],
                        activation: str, seed: int) -> Network:
-        widths = [n_features] + list(sizes)
-        layers: List[Layer] = []
-        for a, b in zip(widths[:-1], widths[1:]):
-            layers.append(Dense(a, b, activation))
-            if self.dropout:
-                layers.append(Dropout(float(self.dropout)))
-        layers.append(Dense(widths[-1], n_outputs, out_activation))
+        layers = mlp_layers([n_features, *sizes, n_outputs], activation, out_activation, float(self.dropout))
         return Network(layers, loss=loss, optimizer=self._make_optimizer(), dtype=self.dtype, seed=seed)
 
     # ---- fitted attributes --------------------------------------------------------
