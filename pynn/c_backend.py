@@ -103,9 +103,9 @@ class CNetwork:
         s.grads = self._buffer("grads", net._grads)
         s.state = self._buffer("state", net._state)
         s.state_len = net._state.size
+        self.dropout: Any = None  # keep-alive for the rates the struct points to
         if net._has_dropout:
-            self.dropout = ffi.new("double[]", [float(p) for p in net._drop_rates])
-            s.dropout = self.dropout
+            self.dropout = s.dropout = ffi.new("double[]", [float(p) for p in net._drop_rates])
             s.dropout_seed = net._dropout_seed
         self.capacity = 0
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
