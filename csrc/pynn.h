@@ -15,6 +15,11 @@
  *   - Functions return PYNN_OK (0) or a negative pynn_status; on error the
  *     output buffers may be partly written but never outside their lengths.
  *
+ * The Python side: pynn/_plan.py is this struct's twin (a Plan), and the
+ * Backend protocol in pynn/backends.py is the Python face of the network
+ * functions below, which pynn/c_backend.py wraps and pynn/numpy_backend.py
+ * reimplements.
+ *
  * The block between the CDEF markers is read verbatim by the cffi build script
  * (csrc/build_core.py), so it holds plain declarations only: no #include,
  * no #define, no #if.
@@ -198,6 +203,19 @@ int pynn_optimizer_step_f64(const pynn_optimizer *opt, int64_t n, double *params
  * sigmoid and softmax outputs).  X is (batch, sizes[0]). */
 int pynn_predict_f32(const pynn_net *net, int64_t batch, const float *X, float *out);
 int pynn_predict_f64(const pynn_net *net, int64_t batch, const double *X, double *out);
+
+/* As pynn_predict, but out receives the last layer's pre-activation values
+ * (the logits of a softmax or sigmoid output; for decision functions). */
+int pynn_logits_f32(const pynn_net *net, int64_t batch, const float *X, float *out);
+int pynn_logits_f64(const pynn_net *net, int64_t batch, const double *X, double *out);
+
+/* The value checks the training functions make, alone: X (rows, sizes[0])
+ * finite; y (rows, sizes[n_layers]) finite, and in [0, 1] for the
+ * cross-entropies; or labels (rows) in [0, sizes[n_layers]) for
+ * cross-entropy.  Reads only n_layers, sizes and loss of net (no workspace
+ * needed): for checking a whole data set before training on it. */
+int pynn_check_inputs_f32(const pynn_net *net, int64_t rows, const float *X, const float *y, const int64_t *labels);
+int pynn_check_inputs_f64(const pynn_net *net, int64_t rows, const double *X, const double *y, const int64_t *labels);
 
 /* Forward pass and loss of one batch (see pynn_loss_*), without gradients. */
 int pynn_evaluate_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
