@@ -121,9 +121,9 @@ def one_case(c):
                 continue
             compare(got, want, dtype)
             COUNTS["compared"] += 1
-            twin._params[...] = net._params  # may hold an overflowed update: set_weights would refuse it
+            twin._plan.params[...] = net._plan.params  # may hold an overflowed update: set_weights would refuse it
             twin.optimizer.step = net.optimizer.step
-            twin._state[...] = net._state
+            twin._plan.state[...] = net._plan.state
     pynn.set_backend("c")
 
 

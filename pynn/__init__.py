@@ -11,7 +11,8 @@ is not built.
 (1, 3)
 """
 from . import callbacks, datasets, init, schedules
-from .backends import available_backends, backend, get_num_threads, set_backend, set_num_threads
+from .backends import available_backends, backend, set_backend
+from .settings import get_num_threads, set_num_threads
 from .errors import DivergenceError
 from .gradcheck import GradcheckError, gradcheck
 from .layers import Dense, Dropout

@@ -39,6 +39,8 @@ CODES: Dict[str, int] = {
     "softmax": 6,
 }
 NAMES: Tuple[str, ...] = tuple(CODES)
+#: the activations a hidden layer may have (softmax is for the last layer only)
+HIDDEN: Tuple[str, ...] = tuple(name for name in NAMES if name != "softmax")
 RELU_FAMILY = ("relu", "leaky_relu", "gelu")
 LEAKY_SLOPE = 0.01
 

@@ -14,27 +14,48 @@ import importlib
 import os
 import warnings
 from types import ModuleType
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, List, Optional, Tuple
 
 if TYPE_CHECKING:
     from typing import Protocol
 
+    from ._plan import Plan
     from ._typing import FloatArray, IntArray
-    from .network import Network
+    from .optimizers import Optimizer
 
-    class _Backend(Protocol):
-        """What a backend module (c_backend, numpy_backend) provides; see pynn.network."""
+    class Backend(Protocol):
+        """What a backend module (c_backend, numpy_backend) provides: the
+        Python face of the network functions of csrc/pynn.h, over a plan
+        (pynn._plan) instead of a Network, so each can be tested alone.
 
-        def predict(self, net: Network, X: FloatArray) -> FloatArray: ...
+        Arrays come checked and converted (``Plan.batch``): X (N, n_in) and Y
+        (N, n_out) C-contiguous in the plan's dtype, or int64 class labels
+        (N,) instead of Y.  Values are checked by the backend itself, with the
+        same errors on both (non-finite X or y, labels or probabilities out of
+        range), before anything changes.
+        """
 
-        def evaluate(self, net: Network, X: FloatArray, Y: Optional[FloatArray],
-                     labels: Optional[IntArray]) -> Tuple[float, float]: ...
+        def check_inputs(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray],
+                         labels: Optional[IntArray]) -> None:
+            """Raise as a training call would for these values (pynn_check_inputs_*)."""
 
-        def gradients(self, net: Network, X: FloatArray, Y: Optional[FloatArray],
-                      labels: Optional[IntArray], step: int) -> Tuple[float, float]: ...
+        def predict(self, plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
+            """(N, n_out) outputs, or the last layer's pre-activations (pynn_predict_*)."""
 
-        def train_rows(self, net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-                       batch_size: int) -> Tuple[float, float]: ...
+        def evaluate(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray],
+                     labels: Optional[IntArray]) -> Tuple[float, float]:
+            """(mean loss, number correct), no dropout (pynn_evaluate_*)."""
+
+        def gradients(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+                      step: int) -> Tuple[float, float]:
+            """plan.grads = dLoss/dparams with update ``step``'s dropout masks;
+            (loss, correct) (pynn_gradients_*)."""
+
+        def train_rows(self, plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
+                       labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
+            """One update per consecutive batch of ``batch_size`` rows; (sum of
+            loss * rows, number correct); optimizer.step counts the updates
+            made, also when DivergenceError is raised (pynn_train_rows_*)."""
 
 _NAMES = ("c", "numpy")
 
@@ -49,8 +70,7 @@ except ImportError as exc:  # not built, or built for another platform
 
 # both set by _choose_at_import() below (or the import fails)
 _current: str
-_implementation: _Backend  # the module of the current backend
-config_generation = 0  # bumped when threads, kernels or the process (fork) change
+_implementation: Backend  # the module of the current backend
 
 
 def available_backends() -> List[str]:
@@ -93,7 +113,7 @@ def set_backend(name: str) -> None:
             "pynn's C core is not built (%s); reinstall with a C compiler "
             "(pip install --force-reinstall --no-binary pynn pynn) or use set_backend('numpy')" % (_C_ERROR,)
         )
-    module: _Backend
+    module: Backend
     if name == "c":
         from . import c_backend
         module = c_backend
@@ -103,86 +123,12 @@ def set_backend(name: str) -> None:
     _current, _implementation = name, module
 
 
-def implementation() -> _Backend:
+def implementation() -> Backend:
     """The module that implements the current backend (internal)."""
     return _implementation
 
 
-def _default_threads() -> int:
-    """PYNN_NUM_THREADS, else OMP_NUM_THREADS, else the CPUs this process may use."""
-    for var in ("PYNN_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(var, "").strip()
-        if value:
-            try:
-                n = int(value.split(",")[0])
-            except ValueError:
-                raise ImportError("%s must be a positive integer; got %r" % (var, value)) from None
-            if n >= 1:
-                return n
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-_num_threads = _default_threads()
-_SIMD_NAMES: Dict[str, int] = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}
-_simd = "auto"
-
-
-def set_num_threads(n: int) -> None:
-    """Use up to ``n`` threads (an int >= 1) in the C core's large products.
-
-    The default is PYNN_NUM_THREADS, else OMP_NUM_THREADS, else the number of
-    CPUs this process may run on.  Small products always run on the calling
-    thread.  Results do not depend on the number of threads: every output
-    element is computed by the same operations in the same order.
-
-    >>> import pynn
-    >>> previous = pynn.get_num_threads()
-    >>> pynn.set_num_threads(2)
-    >>> pynn.get_num_threads()
-    2
-    >>> pynn.set_num_threads(previous)
-    """
-    global _num_threads, config_generation
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError("n must be an int >= 1; got %r" % (n,))
-    _num_threads = n
-    config_generation += 1
-
-
-def get_num_threads() -> int:
-    """The number of threads the C core may use (see set_num_threads)."""
-    return _num_threads
-
-
-def set_simd(name: str) -> None:
-    """Choose the C core's micro-kernels: "auto" (the best this CPU has, the
-    default), "portable", "avx2" or "avx512".  For testing and benchmarking;
-    PYNN_SIMD sets it at import.  ValueError if this CPU cannot run them."""
-    global _simd, config_generation
-    if name not in _SIMD_NAMES:
-        raise ValueError("simd must be one of %s; got %r" % (", ".join(map(repr, _SIMD_NAMES)), name))
-    if _core is not None and not _core.lib.pynn_simd_available(_SIMD_NAMES[name]):
-        raise ValueError("this CPU cannot run the %r kernels" % name)
-    _simd = name
-    config_generation += 1
-
-
-def get_simd() -> str:
-    """The micro-kernel family requested with set_simd ("auto" by default)."""
-    return _simd
-
-
-def simd_code() -> int:
-    return _SIMD_NAMES[_simd]
-
-
 def _choose_at_import() -> None:
-    simd = os.environ.get("PYNN_SIMD", "").strip().lower()
-    if simd:
-        set_simd(simd)
     requested = os.environ.get("PYNN_BACKEND", "").strip().lower()
     if requested:
         if requested not in _NAMES:

@@ -248,13 +248,14 @@ def memory_report(net, step):
     current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     itemsize = net.dtype.itemsize
-    minimum = (2 * net._params.size + net._state.size) * itemsize
-    buffers = (net._params.nbytes + net._grads.nbytes + net._state.nbytes)
-    if net._c is not None:
-        work = net._c.buffers.get("work")
-        buffers += work[0].nbytes if work else 0
-        batch = net._c.capacity
-        minimum += 2 * batch * int(net._sizes[1:].sum()) * itemsize
+    plan = net._plan
+    minimum = (2 * plan.params.size + plan.state.size) * itemsize
+    buffers = plan.params.nbytes + plan.grads.nbytes + plan.state.nbytes
+    if pynn.backend() == "c":
+        from . import c_backend
+        for work_bytes, batch in c_backend.workspaces(plan):  # one: the step runs on one thread
+            buffers += work_bytes
+            minimum += 2 * batch * int(plan.sizes[1:].sum()) * itemsize
     return {"per_step_peak_bytes": peak - base, "retained_bytes": current - base,
             "buffer_bytes": buffers, "minimum_bytes": minimum, "ratio": buffers / max(1, minimum)}
 

@@ -1,32 +1,40 @@
-"""The C backend: thin wrappers that hand the network's buffers to the
-compiled core (pynn._core, built from csrc/ by cffi) in one call each.
+"""The C backend: thin wrappers that hand a plan's buffers to the compiled
+core (pynn._core, built from csrc/ by cffi) in one call each.
 
-Callers (pynn.network) have already checked and converted every array: X and
-y are C-contiguous arrays of the network's dtype, labels are int64 and in
-range.  The C side checks sizes again and never writes outside the buffers
+Callers have already checked and converted every array (``Plan.batch``): X
+and y are C-contiguous arrays of the plan's dtype, labels are int64.  The C
+side checks sizes and values again and never writes outside the buffers
 described in its pynn_net struct.
+
+Per plan, a :class:`CPlan` holds the struct's fixed part (sizes, codes and
+the parameter, gradient and state buffers).  Each predict or evaluate call
+borrows a :class:`Workspace` -- its own copy of the struct with its own
+scratch memory -- from the plan's free list and gives it back afterwards, so
+calls from several threads never share scratch memory (the C calls run
+without the GIL), and a workspace is never reallocated while a call uses
+it.  The training calls (gradients, train_rows) write the plan's buffers, so
+their callers run them one at a time per plan (the Network's lock does):
+they share one workspace of their own.  The worker
+threads are shared by every network: one pool per thread count, made on
+first use (:class:`_Pools`).
 """
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from . import backends
+from . import losses, settings
 from ._core import ffi, lib
-
-from . import losses
+from ._plan import Plan
 from ._typing import FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .optimizers import Optimizer
 
-if TYPE_CHECKING:
-    from .network import Network
 
-
-def _check(status: int, net: Network, labels: Optional[IntArray] = None) -> None:
+def _check(status: int, plan: Plan, labels: Optional[IntArray] = None) -> None:
     """Turn a pynn_status into the exception the numpy backend would raise."""
     if status == lib.PYNN_OK:
         return
@@ -35,10 +43,10 @@ def _check(status: int, net: Network, labels: Optional[IntArray] = None) -> None
     if status == lib.PYNN_ERR_Y_NONFINITE:
         raise nonfinite_error("y")
     if status == lib.PYNN_ERR_Y_RANGE:
-        raise losses.range_error(net.loss)
+        raise losses.range_error(plan.loss)
     if status == lib.PYNN_ERR_LABEL:
         assert labels is not None  # the C core only reports labels it was given
-        raise losses.label_error(labels, net.n_outputs)
+        raise losses.label_error(labels, plan.n_out)
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE)
     if status == lib.PYNN_ERR_WORKSPACE:
@@ -46,107 +54,98 @@ def _check(status: int, net: Network, labels: Optional[IntArray] = None) -> None
     raise RuntimeError("pynn bug: the C core rejected its arguments (status %d)" % status)
 
 
-class _Threads:
-    """The process's pool of C worker threads, remade when the thread count
-    changes and after fork (the child has none of the parent's threads)."""
+class _Pools:
+    """The process's pools of C worker threads, one per thread count, shared
+    by every network and kept for the life of the process: however many
+    networks there are, the OS threads are at most the sum over the thread
+    counts used of (count - 1).  After fork the child has none of them."""
 
-    pool: Any = None
-    size = 0
-    generation = 0  # bumped whenever `pool` is replaced
+    by_size: Dict[int, Any] = {}
 
     @classmethod
-    def get(cls) -> Any:
-        n = backends.get_num_threads()
-        if cls.pool is None or cls.size != n:
-            pool = lib.pynn_pool_create(n)
-            if pool == ffi.NULL:
-                raise MemoryError("could not start %d threads" % n)
-            # destroyed (threads joined) when no network refers to it any more
-            cls.pool = ffi.gc(pool, lib.pynn_pool_destroy)
-            cls.size = n
-            cls.generation += 1
-        return cls.pool
+    def get(cls, n: int) -> Any:
+        pool = cls.by_size.get(n)
+        if pool is None:
+            if n == 1:
+                pool = ffi.NULL  # the kernels run on the calling thread
+            else:
+                made = lib.pynn_pool_create(n)
+                if made == ffi.NULL:
+                    raise MemoryError("could not start %d threads" % n)
+                pool = ffi.gc(made, lib.pynn_pool_destroy)  # joined at exit
+            pool = cls.by_size.setdefault(n, pool)  # another thread may have made one meanwhile
+        return pool
 
     @classmethod
     def forget_after_fork(cls) -> None:
-        if cls.pool is not None:
-            ffi.gc(cls.pool, None)  # its threads do not exist here: never join them
-            cls.pool = None
-            cls.generation += 1
-        backends.config_generation += 1
+        for pool in cls.by_size.values():
+            if pool != ffi.NULL:
+                ffi.gc(pool, None)  # its threads do not exist here: never join them
+        cls.by_size = {}
+        settings.changed()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_Threads.forget_after_fork)
+    os.register_at_fork(after_in_child=_Pools.forget_after_fork)
 
 
-class CNetwork:
-    """The pynn_net struct for one Network, and everything it points to kept alive."""
+class CPlan:
+    """The C side of one plan: the fixed part of its pynn_net struct (and
+    everything that part points to, kept alive), its functions, the
+    optimizer struct, and the free workspaces."""
 
-    def __init__(self, net: Network) -> None:
-        self.ctype = "float" if net.dtype == np.float32 else "double"
-        suffix = "_f32" if net.dtype == np.float32 else "_f64"
+    def __init__(self, plan: Plan) -> None:
+        self.dtype = plan.dtype
+        self.array = "float[]" if plan.dtype == np.float32 else "double[]"  # cffi's type for a buffer of it
+        suffix = "_f32" if plan.dtype == np.float32 else "_f64"
         self.predict_fn = getattr(lib, "pynn_predict" + suffix)
+        self.logits_fn = getattr(lib, "pynn_logits" + suffix)
         self.evaluate_fn = getattr(lib, "pynn_evaluate" + suffix)
         self.gradients_fn = getattr(lib, "pynn_gradients" + suffix)
         self.train_rows_fn = getattr(lib, "pynn_train_rows" + suffix)
-        self.sizes = ffi.new("int64_t[]", [int(s) for s in net._sizes])
-        self.acts = ffi.new("int32_t[]", [int(a) for a in net._act_codes])
-        self.buffers: dict[str, Tuple[FloatArray, Any]] = {}  # keep-alive for the from_buffer views the struct points into
-        self.struct = s = ffi.new("pynn_net *")
-        s.n_layers = len(net._dense)
-        s.sizes = self.sizes
-        s.acts = self.acts
-        s.loss = net._loss_code
-        s.n_params = net._params.size
-        s.params = self._buffer("params", net._params)
-        s.grads = self._buffer("grads", net._grads)
-        s.state = self._buffer("state", net._state)
-        s.state_len = net._state.size
-        self.dropout: Any = None  # keep-alive for the rates the struct points to
-        if net._has_dropout:
-            self.dropout = s.dropout = ffi.new("double[]", [float(p) for p in net._drop_rates])
-            s.dropout_seed = net._dropout_seed
-        self.capacity = 0
+        self.check_fn = getattr(lib, "pynn_check_inputs" + suffix)
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
-        self.pool_generation = -1
-        self.config = -1  # backends.config_generation when threads and simd were last read
-        self.pool: Any = None
+        self.keep: List[Any] = []  # what the struct points into
+        self.base = s = ffi.new("pynn_net *")
+        s.n_layers = plan.n_layers
+        s.sizes = self._keep(ffi.new("int64_t[]", plan.sizes.tolist()))
+        s.acts = self._keep(ffi.new("int32_t[]", plan.act_codes.tolist()))
+        s.loss = plan.loss_code
+        s.n_params = plan.n_params
+        s.params = self._keep(ffi.from_buffer(self.array, plan.params, require_writable=True))
+        s.grads = self._keep(ffi.from_buffer(self.array, plan.grads, require_writable=True))
+        s.state = self._keep(ffi.from_buffer(self.array, plan.state, require_writable=True))
+        s.state_len = plan.state.size
+        self.keep.append(plan)  # the buffers themselves
+        if plan.has_dropout:
+            s.dropout = self._keep(ffi.new("double[]", plan.drop_rates.tolist()))
+            s.dropout_seed = plan.dropout_seed
+        self.free: List[Workspace] = []  # for predict and evaluate
+        self.trainer = Workspace(self)  # for the training calls, one at a time
         self.opt = ffi.new("pynn_optimizer *")
         self.opt_owner: Optional[Optimizer] = None
         self.opt_version: Optional[int] = None
-        self.views: List[Optional[Tuple[Any, Any]]] = [None, None, None]  # (array, view) for X, y and labels: see cached_view
-        self.loss_out = ffi.new("double[2]")  # loss, number correct
-        self.correct_out = self.loss_out + 1
 
-    def _buffer(self, name: str, array: FloatArray) -> Any:
-        view = ffi.from_buffer(self.ctype + "[]", array, require_writable=True)
-        self.buffers[name] = (array, view)
-        return view
+    def _keep(self, cdata: Any) -> Any:
+        self.keep.append(cdata)
+        return cdata
 
-    def reserve(self, batch: int) -> None:
-        """Point the struct at the current thread pool and kernels, and make
-        the workspace big enough for ``batch`` rows (it only grows)."""
-        if batch <= self.capacity and self.config == backends.config_generation:
-            return  # the per-step fast path
-        self.config = backends.config_generation
-        s = self.struct
-        s.simd = backends.simd_code()
-        pool = _Threads.get()
-        if self.pool_generation != _Threads.generation:
-            self.pool = pool  # keeps the pool alive while this network may use it
-            s.pool = pool
-            self.pool_generation = _Threads.generation
-            self.capacity = 0  # packing space depends on the number of threads
-        if batch <= self.capacity:
-            return
-        size = self.workspace_size(s, batch)
-        if size < 0:
-            raise MemoryError("a batch of %d rows needs more workspace than can be addressed" % batch)
-        work = np.empty(size, dtype=np.float32 if self.ctype == "float" else np.float64)
-        s.work = self._buffer("work", work)
-        s.work_len = size
-        self.capacity = batch
+    def borrow(self, rows: int) -> Workspace:
+        """A workspace for ``rows`` rows, for this call only (give it back)."""
+        try:
+            ws = self.free.pop()  # atomic: two threads never get the same one
+        except IndexError:
+            ws = Workspace(self)
+        if rows > ws.capacity or ws.config != settings.generation:
+            ws.reserve(self, rows)
+        return ws
+
+    def training(self, rows: int) -> Workspace:
+        """The training calls' workspace, ready for ``rows`` rows."""
+        ws = self.trainer
+        if rows > ws.capacity or ws.config != settings.generation:
+            ws.reserve(self, rows)
+        return ws
 
     def sync_optimizer(self, optimizer: Optimizer) -> Any:
         """Copy the optimizer's hyperparameters (when changed) and step count."""
@@ -164,14 +163,52 @@ class CNetwork:
         o.step = optimizer.step
         return o
 
-    def view(self, array: Optional[FloatArray], writable: bool = False) -> Any:
-        """The cffi view of one of the batch's arrays (NULL for None)."""
-        if array is None:
-            return ffi.NULL
-        return ffi.from_buffer(self.ctype + "[]", array, require_writable=writable)
 
-    def cached_view(self, array: Any, slot: int, ctype: Optional[str] = None) -> Any:
-        """view(), remembered for the last small array seen in ``slot``.
+class Workspace:
+    """One call's pynn_net struct: the plan's fixed part, with this
+    workspace's scratch memory and the current threads and kernels."""
+
+    __slots__ = ("struct", "work", "work_view", "capacity", "config", "pool", "views", "last", "last_views", "out",
+                 "correct")
+
+    def __init__(self, c: CPlan) -> None:
+        self.struct = ffi.new("pynn_net *")
+        ffi.memmove(self.struct, c.base, ffi.sizeof("pynn_net"))
+        self.work: Optional[FloatArray] = None  # the scratch memory, and the struct's view of it
+        self.work_view: Any = None
+        self.capacity = 0
+        self.config = -1  # settings.generation when threads and kernels were last read
+        self.pool: Any = None
+        self.views: List[Optional[Tuple[Any, Any]]] = [None, None, None]  # (array, view): see cached_view
+        self.last: Tuple[Any, Any, Any] = (None, None, None)  # train_rows' last (X, Y, labels) ...
+        self.last_views: Tuple[Any, Any, Any] = (None, None, None)  # ... and their views
+        self.out = ffi.new("double[2]")  # loss, number correct
+        self.correct = self.out + 1  # a pointer to the second
+
+    def reserve(self, c: CPlan, batch: int) -> None:
+        """Point the struct at the current threads and kernels, and make the
+        scratch memory big enough for ``batch`` rows (it only grows)."""
+        s = self.struct
+        if self.config != settings.generation:
+            self.config = settings.generation
+            s.simd = settings.simd_code()
+            pool = _Pools.get(settings.get_num_threads())
+            if pool != self.pool:
+                self.pool = s.pool = pool
+                self.capacity = 0  # packing space depends on the number of threads
+        if batch <= self.capacity:
+            return
+        size = c.workspace_size(s, batch)
+        if size < 0:
+            raise MemoryError("a batch of %d rows needs more workspace than can be addressed" % batch)
+        self.work = np.empty(size, dtype=c.dtype)
+        self.work_view = s.work = ffi.from_buffer(c.array, self.work, require_writable=True)
+        s.work_len = size
+        self.capacity = batch
+
+    def cached_view(self, array: Any, slot: int, array_type: str) -> Any:
+        """A cffi view of a batch array (NULL for None), remembered for the
+        last small array seen in ``slot``.
 
         Making a view costs about a microsecond, as much as a whole training
         step of a tiny network; a training loop that passes the same small
@@ -182,69 +219,110 @@ class CNetwork:
         last = self.views[slot]
         if last is not None and last[0] is array:
             return last[1]
-        v = ffi.from_buffer((ctype or self.ctype) + "[]", array)
+        v = ffi.from_buffer(array_type, array)
         if array.nbytes <= _CACHE_BYTES:
             self.views[slot] = (array, v)
         return v
-
-    @staticmethod
-    def labels(labels: Optional[IntArray]) -> Any:
-        return ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels)
 
 
 _CACHE_BYTES = 1 << 16  # views of arrays up to this size are reused (cached_view)
 
 
-def _cnet(net: Network) -> CNetwork:
-    c = net._c
+def _cplan(plan: Plan) -> CPlan:
+    c = plan.c
     if c is None:
-        c = net._c = CNetwork(net)
+        c = plan.c = CPlan(plan)  # two threads may both make one: either is right
     return c
 
 
-def predict(net: Network, X: FloatArray) -> FloatArray:
-    c = _cnet(net)
+def workspaces(plan: Plan) -> List[Tuple[int, int]]:
+    """(bytes, rows) of the plan's training workspace and idle prediction
+    workspaces that hold memory: for the speed suite's memory report."""
+    c = plan.c
+    if c is None:
+        return []
+    return [(0 if ws.work is None else ws.work.nbytes, ws.capacity) for ws in [c.trainer] + list(c.free)
+            if ws.capacity]
+
+
+def _view(array_type: str, array: Optional[Any]) -> Any:
+    return ffi.NULL if array is None else ffi.from_buffer(array_type, array)
+
+
+def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
+    c = plan.c or _cplan(plan)
+    _check(c.check_fn(c.base, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels)),
+           plan, labels)
+
+
+def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
+    c = plan.c or _cplan(plan)
     n = X.shape[0]
-    c.reserve(n)
-    out = np.empty((n, net.n_outputs), dtype=net.dtype)
-    status = c.predict_fn(c.struct, n, c.cached_view(X, 0), ffi.from_buffer(c.ctype + "[]", out, require_writable=True))
+    try:  # c.borrow(n), inlined: this is the per-call path of small predictions
+        ws = c.free.pop()
+    except IndexError:
+        ws = Workspace(c)
+    try:
+        if n > ws.capacity or ws.config != settings.generation:
+            ws.reserve(c, n)
+        out = np.empty((n, plan.n_out), dtype=plan.dtype)
+        status = (c.logits_fn if logits else c.predict_fn)(ws.struct, n, ws.cached_view(X, 0, c.array),
+                                                           ffi.from_buffer(c.array, out, require_writable=True))
+    finally:
+        c.free.append(ws)
     if status:
-        _check(status, net)
+        _check(status, plan)
     return out
 
 
-def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
-    c = _cnet(net)
-    c.reserve(X.shape[0])
-    _check(c.evaluate_fn(c.struct, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
-                         c.correct_out), net, labels)
-    return c.loss_out[0], c.loss_out[1]
+def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
+    c = plan.c or _cplan(plan)
+    ws = c.borrow(X.shape[0])
+    try:
+        status = c.evaluate_fn(ws.struct, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels),
+                               ws.out, ws.correct)
+        result = ws.out[0], ws.out[1]
+    finally:
+        c.free.append(ws)
+    _check(status, plan, labels)
+    return result
 
 
-def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
               step: int) -> Tuple[float, float]:
-    c = _cnet(net)
-    c.reserve(X.shape[0])
-    _check(c.gradients_fn(c.struct, step, X.shape[0], c.view(X), c.view(Y), c.labels(labels), c.loss_out,
-                          c.correct_out), net, labels)
-    return c.loss_out[0], c.loss_out[1]
+    c = plan.c or _cplan(plan)
+    ws = c.training(X.shape[0])
+    _check(c.gradients_fn(ws.struct, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
+                          _view("int64_t[]", labels), ws.out, ws.correct), plan, labels)
+    return ws.out[0], ws.out[1]
 
 
-def train_rows(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-               batch_size: int) -> Tuple[float, float]:
+def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
+               labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, in one
     C call; returns (sum of loss * batch rows, number correct)."""
-    c = net._c or _cnet(net)
-    rows = X.shape[0] if X.shape[0] < batch_size else batch_size
-    if rows > c.capacity or c.config != backends.config_generation:  # reserve()'s test, inlined
-        c.reserve(rows)
-    opt = c.sync_optimizer(net.optimizer)
-    steps_before = opt.step
-    status = c.train_rows_fn(c.struct, opt, X.shape[0], batch_size, c.cached_view(X, 0), c.cached_view(Y, 1),
-                             c.cached_view(labels, 2, "int64_t"), c.loss_out, c.correct_out)
-    net.optimizer.step = opt.step
+    c = plan.c or _cplan(plan)
+    n = X.shape[0]
+    rows = n if n < batch_size else batch_size
+    ws = c.trainer
+    if rows > ws.capacity or ws.config != settings.generation:  # c.training(rows), inlined
+        ws.reserve(c, rows)
+    opt = c.opt
+    if c.opt_owner is optimizer and c.opt_version == optimizer._version:  # c.sync_optimizer, inlined
+        opt.step = optimizer.step
+    else:
+        c.sync_optimizer(optimizer)
+    last = ws.last  # a training loop passing the same small arrays again: one test for all three views
+    if last[0] is X and last[1] is Y and last[2] is labels:
+        vx, vy, vl = ws.last_views
+    else:
+        vx, vy, vl = ws.cached_view(X, 0, c.array), ws.cached_view(Y, 1, c.array), ws.cached_view(labels, 2, "int64_t[]")
+        if ws.views[0] is not None and ws.views[0][0] is X:  # small enough to be cached
+            ws.last, ws.last_views = (X, Y, labels), (vx, vy, vl)
+    status = c.train_rows_fn(ws.struct, opt, n, batch_size, vx, vy, vl, ws.out, ws.correct)
+    steps_before, optimizer.step = optimizer.step, opt.step
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)
     if status:
-        _check(status, net, labels)
-    return c.loss_out[0], c.loss_out[1]
+        _check(status, plan, labels)
+    return ws.out[0], ws.out[1]

@@ -44,6 +44,8 @@ import sys
 
 import numpy as np
 
+from pynn import activations
+
 #: safetensors metadata key holding the preprocessing written by ``pynn train``
 METADATA_KEY = "pynn_cli"
 #: a numeric target with integer values is a class label when it has at most this many values
@@ -392,9 +394,52 @@ def cmd_predict(args):
 
 # ---- the others ------------------------------------------------------------------------------
 
-def cmd_demo(args):
-    from pynn.__main__ import demo
+def _progress_callback(epochs, every):
+    """A callback printing one line every ``every`` epochs (and the last)."""
+    from pynn.training import Callback
 
+    class Progress(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if (epoch + 1) % every == 0 or epoch + 1 == epochs:
+                print("  epoch %4d/%d  loss %.4f  accuracy %.4f  val_loss %.4f  val_accuracy %.4f"
+                      % (epoch + 1, epochs, logs["loss"], logs["accuracy"], logs["val_loss"],
+                         logs["val_accuracy"]), flush=True)
+
+    return Progress()
+
+
+def demo(epochs=150, backend=None, seed=0, hidden=64, dtype="float32"):
+    """The demo job: train on three spirals and return (test accuracy,
+    seconds of training)."""
+    import time
+
+    import pynn
+
+    if backend:
+        pynn.set_backend(backend)
+    X, y = pynn.datasets.spirals(n_per_class=300, n_classes=3, noise=0.2, seed=seed)
+    X_train, X_test, y_train, y_test = pynn.datasets.train_test_split(X, y, test_fraction=0.25, seed=seed)
+    net = pynn.Network(
+        [pynn.Dense(2, hidden, "relu"), pynn.Dense(hidden, hidden, "relu"), pynn.Dense(hidden, 3, "softmax")],
+        loss="cross_entropy", optimizer=pynn.Adam(lr=0.01), dtype=dtype, seed=seed)
+    print("pynn %s - backend: %s (%s)" % (pynn.__version__, pynn.backend(), dtype))
+    print("data: 3 spirals, %d training and %d test samples of 2 features"
+          % (len(X_train), len(X_test)))
+    print("network: 2-%d-%d-3 (relu, relu, softmax), %d parameters, %r"
+          % (hidden, hidden, net.n_params, net.optimizer))
+    start = time.perf_counter()
+    net.fit(X_train, y_train, epochs=epochs, batch_size=32, validation_data=(X_test, y_test),
+            verbose=0, callbacks=[_progress_callback(epochs, max(1, epochs // 10))])
+    seconds = time.perf_counter() - start
+    scores = net.evaluate(X_test, y_test)
+    steps = net.optimizer.step
+    print("test accuracy: %.4f  (test loss %.4f)" % (scores["accuracy"], scores["loss"]))
+    print("time: %.2f s for %d epochs, %d training steps (%.1f us per step) on backend %s"
+          % (seconds, epochs, steps, 1e6 * seconds / max(1, steps), pynn.backend()))
+    return scores["accuracy"], seconds
+
+
+def cmd_demo(args):
     demo(epochs=args.epochs, backend=args.backend, seed=args.seed, dtype=args.dtype)
     return 0
 
@@ -472,7 +517,8 @@ def build_parser():
                         "distinct integers" % MAX_CLASSES)
     p.add_argument("--hidden", type=_parse_hidden, default=[64, 32],
                    help="hidden layer sizes, comma-separated (default 64,32; 'none' for no hidden layer)")
-    p.add_argument("--activation", choices=["relu", "tanh", "sigmoid", "leaky_relu", "gelu"], default="relu",
+    # every hidden activation but linear (a stack of linear layers is one linear layer)
+    p.add_argument("--activation", choices=[a for a in activations.HIDDEN if a != "linear"], default="relu",
                    help="hidden activation (default relu)")
     p.add_argument("--dropout", type=_fraction, default=0.0, metavar="P",
                    help="Dropout(P) after each hidden layer, in [0, 1) (default 0: none)")

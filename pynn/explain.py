@@ -384,24 +384,25 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
     >>> print(step.to_text().splitlines()[0])
     One training step of a 2-2-2 network (sigmoid, sigmoid), loss mse, SGD(lr=0.5, momentum=0.0, nesterov=False, weight_decay=0.0), 1 sample, in float64.
     """
-    Xc, Y, labels = net._batch(X, y)
+    plan = net._plan
+    Xc, Y, labels = plan.batch(X, y)
     x = Xc.astype(np.float64)
     if labels is not None:
         T = np.zeros((x.shape[0], net.n_outputs))
         T[np.arange(x.shape[0]), labels] = 1.0
     else:
-        assert Y is not None  # net._batch gives Y or labels
+        assert Y is not None  # plan.batch gives Y or labels
         T = Y.astype(np.float64)
-    params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in net._param_views]
-    acts = [layer.activation for layer in net._dense]
+    params = [(W.astype(np.float64), b.astype(np.float64)) for W, b in plan.param_views]
+    acts = list(plan.activations)
     L, N = len(params), x.shape[0]
 
     # dropout factors on each layer's input for this step: 0 or 1/(1 - p)
     masks: List[Optional[Float64Array]] = [None] * L
     for l in range(L):
-        p = float(net._drop_rates[l])
+        p = float(plan.drop_rates[l])
         if p > 0:
-            keep = dropout.keep_mask(net._dropout_seed, net.optimizer.step + 1, l, N * int(net._sizes[l]), p)
+            keep = dropout.keep_mask(plan.dropout_seed, net.optimizer.step + 1, l, N * int(plan.sizes[l]), p)
             masks[l] = np.where(keep.reshape(N, -1), 1.0 / (1.0 - p), 0.0)
 
     ins: List[Float64Array] = []
@@ -417,7 +418,7 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
         zs.append(z)
         outs.append(a)
 
-    loss, dE, dact, delta = _output_delta(net.loss, zs[-1], outs[-1], T)
+    loss, dE, dact, delta = _output_delta(plan.loss, zs[-1], outs[-1], T)
     if delta is None:
         assert dE is not None  # the elementwise losses give ∂E/∂out
         dact = _DERIVATIVES[acts[-1]][0](zs[-1], outs[-1])
@@ -479,6 +480,6 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
             weights.append(WeightRow(l + 1, name, i, j, float(old), terms, grad, lr, float(new)))
 
     return Explanation(
-        sizes=tuple(int(s) for s in net._sizes), activations=tuple(acts), loss_name=net.loss,
+        sizes=tuple(int(s) for s in plan.sizes), activations=tuple(acts), loss_name=plan.loss,
         optimizer=repr(opt), plain_sgd=plain, lr=lr, inputs=x, targets=T, loss=loss,
         neurons=neurons, weights=weights, input_mask=masks[0])

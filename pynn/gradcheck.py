@@ -48,15 +48,16 @@ def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol:
     """
     twin = net._copy(dtype="float64")
     analytic = np.concatenate([g.ravel() for g in twin.gradients(X, y)])
-    X, Y, labels = twin._batch(X, y)
+    plan = twin._plan
+    X, Y, labels = plan.batch(X, y)
     target = labels if Y is None else Y
-    assert target is not None  # _batch gives one of them
-    params = twin._params
+    assert target is not None  # plan.batch gives one of them
+    params = plan.params
     step = twin.optimizer.step + 1
 
     def loss() -> float:
-        if twin._has_dropout:  # the training loss, with the masks gradients() used
-            return backends.implementation().gradients(twin, X, Y, labels, step)[0]
+        if plan.has_dropout:  # the training loss, with the masks gradients() used
+            return backends.implementation().gradients(plan, X, Y, labels, step)[0]
         return twin.evaluate(X, target)["loss"]
 
     numeric = np.empty_like(analytic)
@@ -83,12 +84,13 @@ def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol:
 def _describe(net: Network, index: int) -> str:
     """'layers[i].W[r, c]' or 'layers[i].b[c]' for a flat parameter index."""
     start = 0
-    for i, layer in zip(dense_positions(net.layers), net._dense):
-        n_w = layer.n_in * layer.n_out
+    sizes = net._plan.sizes.tolist()
+    for i, n_in, n_out in zip(dense_positions(net.layers), sizes[:-1], sizes[1:]):
+        n_w = n_in * n_out
         if index < start + n_w:
-            r, c = divmod(index - start, layer.n_out)
+            r, c = divmod(index - start, n_out)
             return "layers[%d].W[%d, %d]" % (i, r, c)
-        if index < start + n_w + layer.n_out:
+        if index < start + n_w + n_out:
             return "layers[%d].b[%d]" % (i, index - start - n_w)
-        start += n_w + layer.n_out
+        start += n_w + n_out
     return "parameter %d" % index

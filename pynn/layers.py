@@ -11,17 +11,32 @@ the next one during training.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from . import activations, init as init_module
-from ._typing import FloatArray, Initializer
+from ._typing import ArrayLike, FloatArray, Initializer
 from ._validation import as_float, as_int
 
-if TYPE_CHECKING:
-    from .network import Layer, Network
+
+class _Owned:
+    """A layer that belongs to at most one Network, which is told of every
+    change to what the layer describes (``_owner._update_layer``): the
+    network checks the change against the rest of it and makes it take
+    effect, or raises and nothing changes."""
+
+    _owner: Any = None  # the Network (not imported here: networks import layers)
+    _index = -1  # in the owner: this Dense layer's number, or the Dense layer's after this Dropout
+
+    def _attach(self, owner: Any, index: int) -> None:
+        """Called by Network once it is built: the layer is now part of it."""
+        self._owner, self._index = owner, index
+
+    def _check_free(self, index: int) -> None:
+        if self._owner is not None:
+            raise ValueError("layers[%d] already belongs to another Network; make a new layer" % index)
 
 
-class Dense:
+class Dense(_Owned):
     """A fully connected layer ``y = act(x @ W + b)``.
 
     Parameters
@@ -39,7 +54,14 @@ class Dense:
 
     ``W`` and ``b`` are None until the layer is part of a :class:`pynn.Network`;
     then they are writable views into the network's parameter buffer, so
-    ``layer.W[0, 1] = 0.5`` changes the network.
+    ``layer.W[0, 1] = 0.5`` changes the network, and ``layer.W = array``
+    copies the array in (same shape, finite values).
+
+    What may change once the layer is in a network: ``activation`` (checked
+    against the network: softmax stays last and fits the loss; the next call
+    uses it, on either backend, and ``save`` writes it), ``W`` and ``b``.
+    ``n_in`` and ``n_out`` never change; ``init`` and ``bias_init`` are used
+    when the network is built, and are read-only from then on.
 
     >>> import pynn
     >>> layer = pynn.Dense(3, 2, activation="relu")
@@ -53,28 +75,101 @@ class Dense:
     >>> layer.W[...] = 1.0                                 # a view: this sets the network's weights
     >>> net.predict([[1, 2, 3]])                           # relu(1 + 2 + 3 + 0) for both neurons
     array([[6., 6.]])
+    >>> layer.activation = "linear"                        # takes effect at once
+    >>> net.predict([[-1, -2, -3]])
+    array([[-6., -6.]])
     """
 
     def __init__(self, n_in: int, n_out: int, activation: str = "linear",
                  init: Union[str, Initializer, None] = None, bias_init: Union[str, Initializer] = "zeros") -> None:
-        self.n_in = as_int(n_in, "n_in")
-        self.n_out = as_int(n_out, "n_out")
-        self.activation = activations.check_name(activation)
+        self._n_in = as_int(n_in, "n_in")
+        self._n_out = as_int(n_out, "n_out")
+        self._activation = activations.check_name(activation)
         if init is None:
             init = "he_normal" if activation in activations.RELU_FAMILY else "xavier_uniform"
-        self.init: Initializer = init_module.get(init, "init")
-        self.bias_init: Initializer = init_module.get(bias_init, "bias_init")
-        self.W: Optional[FloatArray] = None
-        self.b: Optional[FloatArray] = None
-        self._network: Optional[Network] = None
+        self._init: Initializer = init_module.get(init, "init")
+        self._bias_init: Initializer = init_module.get(bias_init, "bias_init")
 
-    def _attach(self, network: Network, W: FloatArray, b: FloatArray) -> None:
-        """Called by Network: the layer's parameters become views into its buffer."""
-        if self._network is not None and self._network is not network:
-            raise ValueError("this Dense layer already belongs to another Network; make a new layer")
-        self._network = network
-        self.W = W
-        self.b = b
+    @property
+    def n_in(self) -> int:
+        """Number of inputs (read-only)."""
+        return self._n_in
+
+    @property
+    def n_out(self) -> int:
+        """Number of neurons (read-only)."""
+        return self._n_out
+
+    @property
+    def n_params(self) -> int:
+        """Weights and biases: n_in * n_out + n_out."""
+        return self._n_in * self._n_out + self._n_out
+
+    @property
+    def activation(self) -> str:
+        """The activation's name; see the class docstring for changing it."""
+        return self._activation
+
+    @activation.setter
+    def activation(self, name: str) -> None:
+        name = activations.check_name(name)
+        if self._owner is not None:
+            self._owner._update_layer(self, activation=name)  # checks it, then calls _set
+        else:
+            self._activation = name
+
+    @property
+    def init(self) -> Initializer:
+        """The weight initialiser (used when the network is built)."""
+        return self._init
+
+    @init.setter
+    def init(self, value: Union[str, Initializer]) -> None:
+        self._check_unbuilt("init")
+        self._init = init_module.get(value, "init")
+
+    @property
+    def bias_init(self) -> Initializer:
+        """The bias initialiser (used when the network is built)."""
+        return self._bias_init
+
+    @bias_init.setter
+    def bias_init(self, value: Union[str, Initializer]) -> None:
+        self._check_unbuilt("bias_init")
+        self._bias_init = init_module.get(value, "bias_init")
+
+    def _check_unbuilt(self, name: str) -> None:
+        if self._owner is not None:
+            raise AttributeError("%s was used when the network was built and cannot change now; set the "
+                                 "weights with layer.W / net.set_weights, or build a new network" % name)
+
+    @property
+    def W(self) -> Optional[FloatArray]:
+        """Weights, (n_in, n_out): a view into the network's parameters (None outside a network)."""
+        return None if self._owner is None else self._owner._layer_views(self._index)[0]
+
+    @W.setter
+    def W(self, value: ArrayLike) -> None:
+        self._set_param(0, value)
+
+    @property
+    def b(self) -> Optional[FloatArray]:
+        """Biases, (n_out,): a view into the network's parameters (None outside a network)."""
+        return None if self._owner is None else self._owner._layer_views(self._index)[1]
+
+    @b.setter
+    def b(self, value: ArrayLike) -> None:
+        self._set_param(1, value)
+
+    def _set_param(self, which: int, value: ArrayLike) -> None:
+        if self._owner is None:
+            raise AttributeError("this Dense layer has no %s until it is part of a Network; build the network, "
+                                 "then set it (or use init=)" % "Wb"[which])
+        self._owner._set_layer_param(self, which, value)
+
+    def _set(self, activation: str) -> None:
+        """Called by the owning Network once it has accepted the change."""
+        self._activation = activation
 
     def get_config(self) -> Dict[str, Any]:
         return {"type": "Dense", "n_in": self.n_in, "n_out": self.n_out, "activation": self.activation}
@@ -83,7 +178,7 @@ class Dense:
         return "Dense(%d, %d, activation=%r)" % (self.n_in, self.n_out, self.activation)
 
 
-class Dropout:
+class Dropout(_Owned):
     """Inverted dropout: while training, each value passing through is set to
     zero with probability ``p`` and the others are multiplied by
     ``1 / (1 - p)``; in :meth:`~pynn.Network.predict` and
@@ -100,7 +195,8 @@ class Dropout:
     ----------
     p : float
         Probability of zeroing each value, in [0, 1); default 0.5 (as
-        ``torch.nn.Dropout``).
+        ``torch.nn.Dropout``).  It may be changed at any time (e.g. to 0 to
+        fine-tune without dropout): the next training step uses it.
 
     >>> import pynn
     >>> net = pynn.Network([pynn.Dense(20, 64, "relu"), pynn.Dropout(0.2), pynn.Dense(64, 1)], seed=0)
@@ -109,13 +205,45 @@ class Dropout:
     """
 
     def __init__(self, p: float = 0.5) -> None:
-        self.p = as_float(p, "p", 0.0, 1.0, max_inclusive=False)
+        self._p = self._check(p)
+
+    @staticmethod
+    def _check(p: object) -> float:
+        return as_float(p, "p", 0.0, 1.0, max_inclusive=False)
+
+    @property
+    def p(self) -> float:
+        """The probability of zeroing each value, in [0, 1)."""
+        return self._p
+
+    @p.setter
+    def p(self, value: float) -> None:
+        p = self._check(value)
+        if self._owner is not None:
+            self._owner._update_layer(self, p=p)  # calls _set
+        else:
+            self._p = p
+
+    def _set(self, p: float) -> None:
+        self._p = p
 
     def get_config(self) -> Dict[str, Any]:
         return {"type": "Dropout", "p": self.p}
 
     def __repr__(self) -> str:
         return "Dropout(p=%r)" % self.p
+
+
+#: a layer of a Network
+Layer = Union[Dense, Dropout]
+
+
+def fresh_copy(layer: Layer) -> Layer:
+    """An unattached layer describing the same thing as ``layer``, with zeros
+    init (its weights are set afterwards: copies, model files)."""
+    if isinstance(layer, Dropout):
+        return Dropout(layer.p)
+    return Dense(layer.n_in, layer.n_out, layer.activation, init="zeros")
 
 
 def dense_positions(layers: Sequence[Layer]) -> List[int]:

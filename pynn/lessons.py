@@ -220,13 +220,13 @@ def lr_sweep(lrs: Iterable[float] = (0.001, 0.01, 0.1, 1.0), epochs: int = 40, X
 def _hidden_spread(net: Network) -> float:
     """The largest difference between two hidden units' incoming weights or biases:
     max over inputs i of (max_j W1[i, j] - min_j W1[i, j]), with the bias as one more input."""
-    W, b = net._param_views[0]  # the first layer's W and b
+    W, b = net._plan.param_views[0]  # the first layer's W and b
     incoming = np.vstack([W, b]).astype(np.float64)
     return float(np.ptp(incoming, axis=1).max())
 
 
 def _distinct_units(net: Network) -> int:
-    W, b = net._param_views[0]
+    W, b = net._plan.param_views[0]
     incoming = np.vstack([W, b])
     return len({tuple(col) for col in incoming.T.tolist()})
 

@@ -111,6 +111,17 @@ def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray],
         raise label_error(labels, n_classes)
 
 
+def metrics(loss: str, mean_loss: float, correct: float, n_rows: int, n_out: int) -> Dict[str, float]:
+    """{"loss"} plus "accuracy" for the classifiers: ``correct`` counts rows
+    (cross-entropy) or elements (binary cross-entropy, n_out per row)."""
+    result = {"loss": float(mean_loss)}
+    if loss == "cross_entropy":
+        result["accuracy"] = float(correct) / n_rows
+    elif loss == "binary_cross_entropy":
+        result["accuracy"] = float(correct) / (n_rows * n_out)
+    return result
+
+
 def range_error(loss: str) -> ValueError:
     return ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
 

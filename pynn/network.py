@@ -8,27 +8,22 @@ same buffers; :func:`pynn.set_backend` can switch between them at any time.
 """
 from __future__ import annotations
 
-import time
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Tuple, Union
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import activations, backends, losses, optimizers
+from . import backends, losses, optimizers
 from . import init as init_module
-from ._typing import ArrayLike, DTypeLike, FloatArray, IntArray, PathLike
-from ._validation import as_array, as_dtype, as_matrix
-from .layers import Dense, Dropout, dense_positions
+from ._locks import SharedLock
+from ._plan import Plan
+from ._typing import ArrayLike, DTypeLike, FloatArray, PathLike
+from ._validation import as_array, as_dtype
+from .layers import Dense, Dropout, Layer, dense_positions, fresh_copy
 
 if TYPE_CHECKING:
     from .explain import Explanation
     from .training import Callback, History
-
-# Rows per call of predict/evaluate: bounds the workspace on big inputs.
-_CHUNK_ELEMENTS = 1 << 22
-# Seconds of training per call into the backend during fit (see _chunk_rows).
-_CHUNK_SECONDS = 0.05
-
-Layer = Union[Dense, Dropout]
 
 
 class Network:
@@ -52,9 +47,22 @@ class Network:
         dropout masks; the same seed gives the same network and the same
         training on every backend.
 
-    Attributes: ``layers``, ``loss``, ``optimizer``, ``dtype`` (a numpy
-    dtype), ``seed``, ``history`` (the :class:`pynn.History` of the last
-    :meth:`fit`), ``n_inputs``, ``n_outputs``, ``n_params``.
+    Attributes: ``layers`` (a tuple), ``loss``, ``optimizer``, ``dtype`` (a
+    numpy dtype), ``seed``, ``history`` (the :class:`pynn.History` of the
+    last :meth:`fit`), ``n_inputs``, ``n_outputs``, ``n_params``.
+
+    What may change after the network is built, each taking effect on the
+    next call on either backend and in :meth:`save`: ``loss`` (if it fits
+    the last activation), ``optimizer`` (a new one starts with fresh state),
+    the optimizer's hyperparameters, a Dense layer's ``activation``, ``W``
+    and ``b``, and a Dropout's ``p``.  ``dtype``, ``seed``, the list of
+    layers and their sizes are fixed: assigning them raises.  A bad value
+    raises ValueError and changes nothing.
+
+    Threads: one network may be used from several threads at once.
+    ``predict`` and ``evaluate`` run in parallel; training calls and changes
+    run one at a time, never during a prediction, so every prediction sees
+    the weights of one completed step.
 
     Example
     -------
@@ -79,148 +87,193 @@ class Network:
     def __init__(self, layers: Union[Layer, Iterable[Layer]], loss: str = "mse",
                  optimizer: Union[optimizers.Optimizer, str, None] = None, dtype: DTypeLike = "float32",
                  seed: Optional[int] = None) -> None:
-        self.layers = self._check_layers(layers)
-        self._dense = [l for l in self.layers if isinstance(l, Dense)]
-        # dropout rate on each Dense layer's input (0: none), as the C core takes it
-        before = [self.layers[i - 1] if i else None for i in dense_positions(self.layers)]
-        self._drop_rates = np.array([l.p if isinstance(l, Dropout) else 0.0 for l in before], dtype=np.float64)
-        self._has_dropout = bool(self._drop_rates.any())
-        losses.check_pairing(loss, self._dense[-1].activation)
-        self.loss = loss
-        self.dtype = as_dtype(dtype)
-        self.seed = seed
-        self._rng = np.random.default_rng(seed)
-        self.optimizer = optimizers.get(optimizer)
-        if getattr(self.optimizer, "_network", None) is not None:
+        # everything is checked and computed before any layer or the
+        # optimizer is marked as used: a failed Network() leaves them reusable
+        layer_list = check_architecture(layers, loss)
+        dense = [l for l in layer_list if isinstance(l, Dense)]
+        activations_ = [l.activation for l in dense]
+        dt = as_dtype(dtype)
+        opt = optimizers.get(optimizer)
+        if opt._network is not None:
             raise ValueError("optimizer is already used by another Network; give each network its own")
-        self.optimizer._network = self
+        rng = np.random.default_rng(seed)
+        sizes = [dense[0].n_in] + [l.n_out for l in dense]
+        plan = Plan.new(sizes, activations_, loss, dt, _drop_rates(layer_list), rng, opt.slot_names())
+        for layer, (W, b) in zip(dense, plan.param_views):
+            W[...] = init_module.run(layer.init, W.shape, rng, "init")
+            b[...] = init_module.run(layer.bias_init, b.shape, rng, "bias_init")
+        if plan.has_dropout:  # drawn only when needed, so networks without dropout shuffle as before
+            plan = plan.replace(dropout_seed=int(rng.integers(0, 2 ** 63)))
+
+        self._layers: Tuple[Layer, ...] = tuple(layer_list)
+        self._dtype = dt
+        self._seed = seed
+        self._plan = plan
+        self._optimizer = opt
+        self._opt_version = opt._version  # the optimizer settings the plan's state layout follows
+        self._lock = SharedLock()
         self.stop_training = False
         self.history: Optional[History] = None
+        opt._network = self
+        for i, member in zip(_dense_index_of(layer_list), layer_list):
+            member._attach(self, i)
 
-        self._sizes = np.array([self._dense[0].n_in] + [l.n_out for l in self._dense], dtype=np.int64)
-        self._act_codes = np.array([activations.CODES[l.activation] for l in self._dense], dtype=np.int32)
-        self._loss_code = losses.CODES[loss]
-        n_params = sum(l.n_in * l.n_out + l.n_out for l in self._dense)
-        self._params = np.zeros(n_params, dtype=self.dtype)
-        self._grads = np.zeros(n_params, dtype=self.dtype)
-        self._state = np.zeros(self.optimizer.slots() * n_params, dtype=self.dtype)
-        self._param_views = self._views(self._params)
-        self._grad_views = self._views(self._grads)
-        self._c: Any = None  # the C backend's struct for this network, made on first use
-        self._seconds_per_row: Optional[float] = None  # training speed measured by _train_rows
-        self._n_in, self._n_out = self._dense[0].n_in, self._dense[-1].n_out  # for the per-step path
-        # workspace per row: Z and A of each layer, backward scratch, dropped-out inputs and their masks
-        widths = (2 * int(self._sizes[1:].sum()) + 2 * int(self._sizes[1:].max())
-                  + 2 * int(self._sizes[:-1][self._drop_rates > 0].sum()))
-        self._rows_per_call = max(1, _CHUNK_ELEMENTS // widths)  # predict/evaluate
-        for layer, (W, b) in zip(self._dense, self._param_views):
-            W[...] = init_module.run(layer.init, W.shape, self._rng, "init")
-            b[...] = init_module.run(layer.bias_init, b.shape, self._rng, "bias_init")
-            layer._attach(self, W, b)
-        # with the update count, picks the dropout masks (pynn.dropout); drawn
-        # only when needed, so networks without dropout shuffle as before
-        self._dropout_seed = int(self._rng.integers(0, 2 ** 63)) if self._has_dropout else 0
+    # ---- what may and may not change ------------------------------------------
 
-    @staticmethod
-    def _check_layers(layers: Union[Layer, Iterable[Layer]]) -> List[Layer]:
-        if isinstance(layers, (Dense, Dropout)):
-            layers = [layers]
+    @property
+    def layers(self) -> Tuple[Layer, ...]:
+        """The layers, Dense and Dropout, as given (a tuple: the list is fixed)."""
+        return self._layers
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """float32 or float64, fixed when the network is built (copy it into a
+        new network to change it)."""
+        return self._dtype
+
+    @property
+    def seed(self) -> Optional[int]:
+        """The seed the network was built with."""
+        return self._seed
+
+    @property
+    def loss(self) -> str:
+        """The loss name; may be changed to any loss that fits the last layer."""
+        return self._plan.loss
+
+    @loss.setter
+    def loss(self, name: str) -> None:
+        with self._changing():
+            _check_activations(self._layers, self._plan.activations, name)
+            self._plan = self._plan.replace(loss=name)
+
+    @property
+    def optimizer(self) -> optimizers.Optimizer:
+        """The optimizer.  Assigning another (an instance not used by another
+        network, or a name) continues training with it, from fresh state."""
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: Union[optimizers.Optimizer, str]) -> None:
+        opt = optimizers.get(value)
+        if opt is self._optimizer:
+            return
+        if opt._network is not None:
+            raise ValueError("optimizer is already used by another Network; give each network its own")
+        with self._changing():
+            plan = self._plan
+            self._plan = plan.replace(state=np.zeros(plan.n_params * opt.slots(), dtype=plan.dtype),
+                                      state_slots=opt.slot_names())
+            self._optimizer._network = None
+            self._optimizer, self._opt_version = opt, opt._version
+            opt._network = self
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the network alone while a change is made (no call runs on it)."""
+        self._lock.acquire_exclusive()
         try:
-            layers = list(layers)
-        except TypeError:
-            raise TypeError("layers must be a list of Dense (and Dropout) layers; got %r" % (layers,)) from None
-        if not any(isinstance(layer, Dense) for layer in layers):
-            raise ValueError("layers must hold at least one Dense layer")
-        if isinstance(layers[-1], Dropout):
-            raise ValueError("layers[%d] is a Dropout: the last layer must be Dense (dropout acts on "
-                             "the input of the layer after it)" % (len(layers) - 1))
-        previous: Optional[Tuple[int, Dense]] = None  # the last Dense layer seen, and its index
-        for i, layer in enumerate(layers):
-            if isinstance(layer, Dropout):
-                if i and isinstance(layers[i - 1], Dropout):
-                    raise ValueError("layers[%d] and layers[%d] are both Dropout; use one" % (i - 1, i))
-                continue
-            if not isinstance(layer, Dense):
-                raise TypeError("layers[%d] must be a pynn.Dense or pynn.Dropout; got %r" % (i, layer))
-            if layer._network is not None:
-                raise ValueError("layers[%d] already belongs to another Network; make a new layer" % i)
-            if layer.activation == "softmax" and i != len(layers) - 1:
-                raise ValueError("activation 'softmax' is only allowed in the last layer (layers[%d] has it)" % i)
-            if previous is not None and previous[1].n_out != layer.n_in:
-                raise ValueError("layers[%d] has n_in=%d but layers[%d] has n_out=%d; they must match"
-                                 % (i, layer.n_in, previous[0], previous[1].n_out))
-            previous = (i, layer)
-        dense = [layer for layer in layers if isinstance(layer, Dense)]
-        if len(set(map(id, dense))) != len(dense):
-            raise ValueError("the same Dense layer appears twice in layers")
-        return layers
+            yield
+        finally:
+            self._lock.release_exclusive()
 
-    def _views(self, flat: FloatArray) -> List[Tuple[FloatArray, FloatArray]]:
-        views, start = [], 0
-        for layer in self._dense:
-            n_w = layer.n_in * layer.n_out
-            W = flat[start:start + n_w].reshape(layer.n_in, layer.n_out)
-            b = flat[start + n_w:start + n_w + layer.n_out]
-            views.append((W, b))
-            start += n_w + layer.n_out
-        return views
+    def _update_layer(self, layer: Layer, **change: Any) -> None:
+        """A layer's activation or dropout rate changes (called by the layer):
+        check it against the network, then make it take effect."""
+        with self._changing():
+            plan = self._plan
+            i = layer._index
+            if isinstance(layer, Dense):
+                acts = list(plan.activations)
+                acts[i] = change["activation"]
+                _check_activations(self._layers, acts, plan.loss)
+                new = plan.replace(activations_=acts)
+            else:
+                rates = plan.drop_rates.copy()
+                rates[i] = change["p"]
+                seed = plan.dropout_seed
+                if rates.any() and not plan.has_dropout and seed == 0:
+                    seed = int(plan.rng.integers(0, 2 ** 63))  # as the constructor draws it
+                new = plan.replace(drop_rates=rates, dropout_seed=seed)
+            layer._set(**change)
+            self._plan = new
+
+    def _layer_views(self, index: int) -> Tuple[FloatArray, FloatArray]:
+        return self._plan.param_views[index]
+
+    def _set_layer_param(self, layer: Dense, which: int, value: ArrayLike) -> None:
+        """layer.W = value or layer.b = value: a checked copy into the buffer."""
+        name = "layers[%d].%s" % (self._layers.index(layer), "Wb"[which])
+        target = self._plan.param_views[layer._index][which]
+        arr = _checked_weights(value, name, target.shape, self._dtype)
+        with self._changing():
+            target[...] = arr
+
+    def _sync_optimizer(self) -> Plan:
+        """The plan, its optimizer state re-laid if the optimizer's settings
+        changed the buffers it keeps (call with the lock held)."""
+        opt = self._optimizer
+        if opt._version != self._opt_version:
+            slots = opt.slot_names()
+            if slots != self._plan.state_slots:
+                self._plan = self._plan.with_state_slots(slots)
+            self._opt_version = opt._version
+        return self._plan
+
+    @contextmanager
+    def _training(self) -> Iterator[Plan]:
+        """Hold the network alone to train it; gives the plan to train on.
+        (fit takes it for each chunk of batches, so predictions from other
+        threads can run between chunks.)"""
+        self._lock.acquire_exclusive()
+        try:
+            yield self._sync_optimizer()
+        finally:
+            self._lock.release_exclusive()
 
     # ---- shapes and properties ------------------------------------------------
 
     @property
     def n_inputs(self) -> int:
-        return self._dense[0].n_in
+        return self._plan.n_in
 
     @property
     def n_outputs(self) -> int:
-        return self._dense[-1].n_out
+        return self._plan.n_out
 
     @property
     def n_params(self) -> int:
         """Number of trainable parameters (weights and biases)."""
-        return self._params.size
+        return self._plan.n_params
 
     @property
     def is_classifier(self) -> bool:
-        return self.loss in losses.CLASSIFIERS
+        return self._plan.loss in losses.CLASSIFIERS
 
     def __repr__(self) -> str:
-        layers = ", ".join(map(repr, self.layers))
+        layers = ", ".join(map(repr, self._layers))
         return "Network([%s], loss=%r, optimizer=%r, dtype=%r)" % (layers, self.loss, self.optimizer, self.dtype.name)
 
     def summary(self) -> str:
         """A table of the layers and their parameter counts, as a string."""
         lines = ["%-4s %-28s %-12s %10s" % ("#", "layer", "activation", "params")]
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self._layers):
             if isinstance(layer, Dropout):
                 lines.append("%-4d %-28s %-12s %10d" % (i, "Dropout(p=%g)" % layer.p, "", 0))
                 continue
             lines.append("%-4d %-28s %-12s %10d" % (i, "Dense(%d -> %d)" % (layer.n_in, layer.n_out),
-                                                     layer.activation, layer.n_in * layer.n_out + layer.n_out))
+                                                     layer.activation, layer.n_params))
         lines.append("total parameters: %d (%s), loss: %s, optimizer: %r"
                      % (self.n_params, self.dtype.name, self.loss, self.optimizer))
         return "\n".join(lines)
 
-    # ---- data -----------------------------------------------------------------
-
-    def _inputs(self, X: ArrayLike) -> FloatArray:
-        return as_matrix(X, "X", self._n_in, self.dtype)
-
-    def _batch(self, X: ArrayLike, y: ArrayLike) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray]]:
-        """Checked, converted (X, Y, labels) for one batch."""
-        X = self._inputs(X)
-        Y, labels = losses.prepare_targets(self.loss, y, X.shape[0], self._n_out, self.dtype)
-        return X, Y, labels
-
-    def _chunks(self, n_rows: int) -> List[Tuple[int, int]]:
-        step = self._rows_per_call
-        return [(i, min(i + step, n_rows)) for i in range(0, n_rows, step)]
-
     # ---- using the network ----------------------------------------------------
 
-    def predict(self, X: ArrayLike) -> FloatArray:
+    def predict(self, X: ArrayLike, logits: bool = False) -> FloatArray:
         """Outputs for X (N, n_inputs) as an (N, n_outputs) array of the
-        network's dtype: probabilities for softmax and sigmoid outputs.
+        network's dtype: probabilities for softmax and sigmoid outputs.  With
+        ``logits=True``, the last layer's values before its activation
+        (the same for a linear output).
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], dtype="float64")
@@ -234,11 +287,18 @@ class Network:
         >>> P.shape, P.dtype, round(float(P.sum()), 5)
         ((1, 3), dtype('float32'), 1.0)
         """
-        X = self._inputs(X)
-        impl = backends._implementation
-        if X.shape[0] <= self._rows_per_call:
-            return impl.predict(self, X)
-        return np.concatenate([impl.predict(self, X[a:b]) for a, b in self._chunks(X.shape[0])])
+        plan = self._plan
+        X = plan.inputs(X)
+        impl = backends.implementation()
+        lock = self._lock
+        lock.acquire_shared()
+        try:
+            plan = self._plan  # a change may have replaced it before we got the lock
+            if X.shape[0] <= plan.rows_per_call:
+                return impl.predict(plan, X, logits)
+            return np.concatenate([impl.predict(plan, X[a:b], logits) for a, b in plan.chunks(X.shape[0])])
+        finally:
+            lock.release_shared()
 
     def evaluate(self, X: ArrayLike, y: ArrayLike) -> Dict[str, float]:
         """{"loss": mean loss} plus "accuracy" for classifiers (argmax for
@@ -255,23 +315,20 @@ class Network:
         >>> round(scores["loss"], 4), scores["accuracy"]
         (0.6466, 0.6666666666666666)
         """
-        X, Y, labels = self._batch(X, y)
+        X, Y, labels = self._plan.batch(X, y)
         impl = backends.implementation()
         total = correct = 0.0
-        for a, b in self._chunks(X.shape[0]):
-            loss, right = impl.evaluate(self, X[a:b], None if Y is None else Y[a:b],
-                                        None if labels is None else labels[a:b])
-            total += loss * (b - a)
-            correct += right
-        return self._metrics(total / X.shape[0], correct, X.shape[0])
-
-    def _metrics(self, loss: float, correct: float, n_rows: int) -> Dict[str, float]:
-        result = {"loss": float(loss)}
-        if self.loss == "cross_entropy":
-            result["accuracy"] = float(correct) / n_rows
-        elif self.loss == "binary_cross_entropy":
-            result["accuracy"] = float(correct) / (n_rows * self.n_outputs)
-        return result
+        self._lock.acquire_shared()
+        try:
+            plan = self._plan
+            for a, b in plan.chunks(X.shape[0]):
+                loss, right = impl.evaluate(plan, X[a:b], None if Y is None else Y[a:b],
+                                            None if labels is None else labels[a:b])
+                total += loss * (b - a)
+                correct += right
+        finally:
+            self._lock.release_shared()
+        return losses.metrics(plan.loss, total / X.shape[0], correct, X.shape[0], plan.n_out)
 
     def gradients(self, X: ArrayLike, y: ArrayLike) -> List[FloatArray]:
         """Gradients of the mean loss on (X, y) with respect to every parameter,
@@ -287,9 +344,10 @@ class Network:
         >>> dW.tolist(), db.tolist()                       # dE/dW = dE/dout · x, dE/db = dE/dout
         ([[3.0], [9.0]], [3.0])
         """
-        X, Y, labels = self._batch(X, y)
-        backends.implementation().gradients(self, X, Y, labels, self.optimizer.step + 1)
-        return [g.copy() for pair in self._grad_views for g in pair]
+        X, Y, labels = self._plan.batch(X, y)
+        with self._training() as plan:
+            backends.implementation().gradients(plan, X, Y, labels, self._optimizer.step + 1)
+            return [g.copy() for pair in plan.grad_views for g in pair]
 
     def train_step(self, X: ArrayLike, y: ArrayLike) -> float:
         """One optimizer update on the batch (X, y); returns the loss before it.
@@ -308,31 +366,16 @@ class Network:
         >>> [w.tolist() for w in net.get_weights()]    # w − lr·dE/dw = 0 − 0.1·2·(0 − 2)
         [[[0.4]], [0.4]]
         """
-        X, Y, labels = self._batch(X, y)
+        X, Y, labels = self._plan.batch(X, y)
         n = X.shape[0]
-        return backends._implementation.train_rows(self, X, Y, labels, n)[0] / n
-
-    def _train_rows(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray], lo: int, hi: int,
-                    batch_size: int) -> Tuple[float, float]:
-        """Train on rows [lo, hi) of converted arrays in consecutive batches of
-        ``batch_size`` (the last may be smaller), in one call into the
-        backend.  Returns (sum over batches of loss * batch rows, number
-        correct); fit() calls this for chunks of batches between its progress
-        reports and callbacks."""
-        start = time.perf_counter()
-        result = backends.implementation().train_rows(
-            self, X[lo:hi], None if Y is None else Y[lo:hi], None if labels is None else labels[lo:hi], batch_size)
-        self._seconds_per_row = (time.perf_counter() - start) / (hi - lo)
-        return result
-
-    def _chunk_rows(self, batch_size: int, seconds: float = _CHUNK_SECONDS) -> int:
-        """Rows for fit's next chunk: whole batches lasting about ``seconds``
-        at the speed measured so far (one batch until something is measured),
-        so progress, callbacks and Ctrl-C are never far away."""
-        if self._seconds_per_row is None:
-            return batch_size
-        batches = int(seconds / max(self._seconds_per_row * batch_size, 1e-9))
-        return batch_size * max(1, batches)
+        lock = self._lock
+        lock.acquire_exclusive()  # _training(), inlined: this is the per-step path
+        try:
+            opt = self._optimizer
+            plan = self._plan if opt._version == self._opt_version else self._sync_optimizer()
+            return backends._implementation.train_rows(plan, opt, X, Y, labels, n)[0] / n
+        finally:
+            lock.release_exclusive()
 
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
             validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None, verbose: int = 1,
@@ -372,12 +415,17 @@ class Network:
         >>> net.get_weights()[1]                        # biases start at zero
         array([0., 0., 0.], dtype=float32)
         """
-        return [p.copy() for pair in self._param_views for p in pair]
+        self._lock.acquire_shared()
+        try:
+            return [p.copy() for pair in self._plan.param_views for p in pair]
+        finally:
+            self._lock.release_shared()
 
     def set_weights(self, weights: Iterable[ArrayLike]) -> None:
         """Set all parameters from a list like the one :meth:`get_weights`
         returns (nested lists or arrays of any real dtype); ValueError, with
-        nothing changed, if a shape differs.
+        nothing changed, if a shape differs or a value is not finite in the
+        network's dtype.
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], dtype="float64")
@@ -390,21 +438,15 @@ class Network:
         ValueError: weights[0] must have shape (2, 1); got (2,)
         """
         weights = list(weights)
-        targets = [p for pair in self._param_views for p in pair]
+        targets = [p for pair in self._plan.param_views for p in pair]
         if len(weights) != len(targets):
             raise ValueError("weights must be a list of %d arrays (W and b of each layer); got %d"
                              % (len(targets), len(weights)))
-        converted = []
-        for i, (w, target) in enumerate(zip(weights, targets)):
-            arr = as_array(w, "weights[%d]" % i)
-            if arr.shape != target.shape:
-                raise ValueError("weights[%d] must have shape %s; got %s" % (i, target.shape, arr.shape))
-            if not np.isfinite(arr).all():
-                raise ValueError("weights[%d] contains NaN or infinity" % i)
-            converted.append(arr)
-        for arr, target in zip(converted, targets):  # all checked first: nothing half-set
-            target[...] = arr
-
+        converted = [_checked_weights(w, "weights[%d]" % i, target.shape, self._dtype)
+                     for i, (w, target) in enumerate(zip(weights, targets))]
+        with self._changing():  # all checked first: nothing half-set
+            for arr, target in zip(converted, targets):
+                target[...] = arr
     def save(self, path: PathLike) -> None:
         """Save to a safetensors file: the weights, the architecture, the loss,
         the dtype and the optimizer with its state; :func:`pynn.load` reads
@@ -445,32 +487,112 @@ class Network:
         return explain_step(self, X, y)
 
     def __getstate__(self) -> Dict[str, Any]:
-        # pickling (copy.deepcopy, scikit-learn's clone): the C struct points
-        # into this process's memory, and the layer views must be rebuilt
+        # pickling (copy.deepcopy, scikit-learn's clone): the plan pickles its
+        # buffers (not its C cache); a lock cannot be pickled
         state = self.__dict__.copy()
-        state["_c"] = None
-        state["_param_views"] = state["_grad_views"] = None
+        del state["_lock"]
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         self.__dict__.update(state)
-        for name in ("_params", "_grads", "_state"):  # e.g. joblib.load(..., mmap_mode="r")
-            buffer = getattr(self, name)
-            if not buffer.flags.writeable or not buffer.flags.c_contiguous:
-                setattr(self, name, np.array(buffer, order="C"))
-        self._param_views = self._views(self._params)
-        self._grad_views = self._views(self._grads)
-        for layer, (W, b) in zip(self._dense, self._param_views):
-            layer.W, layer.b = W, b
+        self._lock = SharedLock()
 
     def _copy(self, dtype: Optional[DTypeLike] = None) -> Network:
         """A new network with the same layers, loss, optimizer settings, weights
-        and dropout masks."""
-        layers: List[Layer] = [Dense(l.n_in, l.n_out, l.activation, init="zeros") if isinstance(l, Dense)
-                               else Dropout(l.p) for l in self.layers]
+        and dropout masks (not the optimizer state)."""
         opt = optimizers.from_config(self.optimizer.name, self.optimizer.get_config())
-        twin = Network(layers, loss=self.loss, optimizer=opt, dtype=dtype or self.dtype)
-        twin.set_weights(self.get_weights())
-        twin._dropout_seed = self._dropout_seed
-        twin.optimizer.step = self.optimizer.step  # the masks of the next step are the same
+        twin = Network([fresh_copy(l) for l in self._layers], loss=self.loss, optimizer=opt,
+                       dtype=dtype or self.dtype)
+        twin._restore(self.get_weights(), None, self.optimizer.step, self._plan.dropout_seed)
         return twin
+
+    def _restore(self, weights: Sequence[FloatArray], state: Optional[FloatArray], step: int,
+                 dropout_seed: int) -> None:
+        """Set the weights (of get_weights' shapes, already checked), the
+        optimizer state (None: leave it) and step count, and the dropout seed
+        (with the step, it fixes the next masks): a copy, a loaded file."""
+        with self._changing():
+            plan = self._plan
+            for target, value in zip([p for pair in plan.param_views for p in pair], weights):
+                target[...] = value
+            if state is not None:
+                plan.state[...] = state
+            self._plan = plan.replace(dropout_seed=dropout_seed)
+            self._optimizer.step = step
+
+
+def check_architecture(layers: Union[Layer, Iterable[Layer]], loss: object) -> List[Layer]:
+    """``layers`` as a list, checked with ``loss`` as Network() checks them
+    (ValueError or TypeError), marking nothing as used."""
+    layer_list = _check_layers(layers)
+    _check_activations(layer_list, [l.activation for l in layer_list if isinstance(l, Dense)], loss)
+    return layer_list
+
+
+def _check_layers(layers: Union[Layer, Iterable[Layer]]) -> List[Layer]:
+    """``layers`` as a list, checked: Dense and Dropout layers not in another
+    network, consecutive Dense sizes that fit, Dropout not last nor doubled."""
+    if isinstance(layers, (Dense, Dropout)):
+        layers = [layers]
+    try:
+        layers = list(layers)
+    except TypeError:
+        raise TypeError("layers must be a list of Dense (and Dropout) layers; got %r" % (layers,)) from None
+    if not any(isinstance(layer, Dense) for layer in layers):
+        raise ValueError("layers must hold at least one Dense layer")
+    if isinstance(layers[-1], Dropout):
+        raise ValueError("layers[%d] is a Dropout: the last layer must be Dense (dropout acts on "
+                         "the input of the layer after it)" % (len(layers) - 1))
+    previous: Optional[Tuple[int, Dense]] = None  # the last Dense layer seen, and its index
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, (Dense, Dropout)):
+            raise TypeError("layers[%d] must be a pynn.Dense or pynn.Dropout; got %r" % (i, layer))
+        layer._check_free(i)
+        if isinstance(layer, Dropout):
+            if i and isinstance(layers[i - 1], Dropout):
+                raise ValueError("layers[%d] and layers[%d] are both Dropout; use one" % (i - 1, i))
+            continue
+        if previous is not None and previous[1].n_out != layer.n_in:
+            raise ValueError("layers[%d] has n_in=%d but layers[%d] has n_out=%d; they must match"
+                             % (i, layer.n_in, previous[0], previous[1].n_out))
+        previous = (i, layer)
+    if len(set(map(id, layers))) != len(layers):
+        raise ValueError("the same layer appears twice in layers")
+    return layers
+
+
+def _check_activations(layers: Sequence[Layer], activations_: Sequence[str], loss: object) -> None:
+    """Softmax only on the last layer, and the loss fits the last activation."""
+    for i, act in zip(dense_positions(layers), activations_[:-1]):
+        if act == "softmax":
+            raise ValueError("activation 'softmax' is only allowed in the last layer (layers[%d] has it)" % i)
+    losses.check_pairing(loss, activations_[-1])
+
+
+def _drop_rates(layers: Sequence[Layer]) -> List[float]:
+    """The dropout rate on each Dense layer's input (0: none), as the C core takes it."""
+    before = [layers[i - 1] if i else None for i in dense_positions(layers)]
+    return [layer.p if isinstance(layer, Dropout) else 0.0 for layer in before]
+
+
+def _dense_index_of(layers: Sequence[Layer]) -> List[int]:
+    """For each layer, its Dense layer's number: a Dense layer's own, a
+    Dropout's the one after it."""
+    index, count = [], 0
+    for layer in layers:
+        index.append(count)
+        count += isinstance(layer, Dense)
+    return index
+
+
+def _checked_weights(value: ArrayLike, name: str, shape: Tuple[int, ...], dtype: np.dtype[Any]) -> FloatArray:
+    """``value`` as an array of ``shape`` and ``dtype`` with finite values
+    (checked after the conversion: 1e300 is not a float32)."""
+    arr = as_array(value, name)
+    if arr.shape != shape:
+        raise ValueError("%s must have shape %s; got %s" % (name, shape, arr.shape))
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = arr.astype(dtype)
+    if not np.isfinite(arr).all():
+        raise ValueError("%s contains NaN or infinity (in %s)" % (name, dtype))
+    return arr

@@ -16,30 +16,31 @@ activation's derivative.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
 from . import activations, dropout
+from ._plan import Plan
 from ._typing import BoolArray, FloatArray, IntArray
 from ._validation import nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
-
-if TYPE_CHECKING:
-    from .network import Network
+from .optimizers import Optimizer
 
 
-def check_inputs(net: Network, X: FloatArray, Y: Optional[FloatArray] = None, labels: Optional[IntArray] = None,
-                 targets: bool = True) -> None:
+def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
     """The checks the C core makes on its inputs, with the same errors."""
+    _check_x(X)
+    check_values(plan.loss, Y, labels, plan.n_out)
+
+
+def _check_x(X: FloatArray) -> None:
     if not np.isfinite(X).all():
         raise nonfinite_error("X")
-    if targets:
-        check_values(net.loss, Y, labels, net.n_outputs)
 
 
-def _forward(net: Network, X: FloatArray, step: int = 0
+def _forward(plan: Plan, X: FloatArray, step: int = 0
              ) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray], List[Optional[BoolArray]]]:
     """Every layer's input (after dropout), pre-activation z and output a, and
     its dropout mask (or None), for X (batch, n_in).  step 0: inference;
@@ -49,86 +50,87 @@ def _forward(net: Network, X: FloatArray, step: int = 0
     outs: List[FloatArray] = []
     keeps: List[Optional[BoolArray]] = []
     a = X
-    for i, (layer, (W, b)) in enumerate(zip(net._dense, net._param_views)):
-        p = float(net._drop_rates[i])
+    for i, (name, (W, b)) in enumerate(zip(plan.activations, plan.param_views)):
+        p = float(plan.drop_rates[i])
         keep = None
         if step and p > 0:
-            keep = dropout.keep_mask(net._dropout_seed, step, i, a.size, p).reshape(a.shape)
+            keep = dropout.keep_mask(plan.dropout_seed, step, i, a.size, p).reshape(a.shape)
             a = dropout.apply(a, keep, p)
         keeps.append(keep)
         ins.append(a)
         z = a @ W
         z += b  # the bias after the product, as the C core adds it
-        a = activations.forward(layer.activation, z)
+        a = activations.forward(name, z)
         zs.append(z)
         outs.append(a)
     return ins, zs, outs, keeps
 
 
-def _loss_input(net: Network, zs: List[FloatArray], outs: List[FloatArray]) -> FloatArray:
-    return zs[-1] if net.loss in FUSED else outs[-1]
+def _loss_input(plan: Plan, zs: List[FloatArray], outs: List[FloatArray]) -> FloatArray:
+    return zs[-1] if plan.loss in FUSED else outs[-1]
 
 
-def predict(net: Network, X: FloatArray) -> FloatArray:
-    """The network's output for X: probabilities for sigmoid/softmax outputs."""
-    check_inputs(net, X, targets=False)
-    out = _forward(net, X)[2][-1]
-    return out if out.dtype == net.dtype else out.astype(net.dtype)
+def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
+    """The network's output for X: probabilities for sigmoid/softmax outputs,
+    or with ``logits`` the last layer's values before its activation."""
+    _check_x(X)
+    _, zs, outs, _ = _forward(plan, X)
+    out = zs[-1] if logits else outs[-1]
+    return out if out.dtype == plan.dtype else out.astype(plan.dtype)
 
 
-def evaluate(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
+def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
     """(mean loss, number correct) for one batch, without gradients."""
-    check_inputs(net, X, Y, labels)
-    _, zs, outs, _ = _forward(net, X)
-    loss, _, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels, want_grad=False)
+    check_inputs(plan, X, Y, labels)
+    _, zs, outs, _ = _forward(plan, X)
+    loss, _, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, want_grad=False)
     return loss, correct
 
 
-def gradients(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
               step: int) -> Tuple[float, float]:
-    """Fill net._grads with dLoss/dparams for one batch, with the dropout
+    """Fill plan.grads with dLoss/dparams for one batch, with the dropout
     masks of update ``step``; return (loss, correct)."""
-    check_inputs(net, X, Y, labels)
-    return _backprop(net, step, X, Y, labels)
+    check_inputs(plan, X, Y, labels)
+    return _backprop(plan, step, X, Y, labels)
 
 
-def _backprop(net: Network, step: int, X: FloatArray, Y: Optional[FloatArray],
+def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray],
               labels: Optional[IntArray]) -> Tuple[float, float]:
-    ins, zs, outs, keeps = _forward(net, X, step)
-    loss, delta, correct = numpy_loss(net.loss, _loss_input(net, zs, outs), Y, labels)
+    ins, zs, outs, keeps = _forward(plan, X, step)
+    loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
-    last = net._dense[-1]
-    if net.loss not in FUSED:  # the fused losses already gave dLoss/dz
-        delta = activations.backward(last.activation, zs[-1], outs[-1], delta)
-    for i in range(len(net._dense) - 1, -1, -1):
-        W = net._param_views[i][0]
-        dW, db = net._grad_views[i]
+    acts = plan.activations
+    if plan.loss not in FUSED:  # the fused losses already gave dLoss/dz
+        delta = activations.backward(acts[-1], zs[-1], outs[-1], delta)
+    for i in range(plan.n_layers - 1, -1, -1):
+        W = plan.param_views[i][0]
+        dW, db = plan.grad_views[i]
         np.matmul(ins[i].T, delta, out=dW)
         np.sum(delta, axis=0, out=db)
         if i > 0:
             d_in = delta @ W.T
             keep = keeps[i]
             if keep is not None:  # back through the forward pass's mask
-                d_in = dropout.apply(d_in, keep, float(net._drop_rates[i]))
-            delta = activations.backward(net._dense[i - 1].activation, zs[i - 1], outs[i - 1], d_in)
+                d_in = dropout.apply(d_in, keep, float(plan.drop_rates[i]))
+            delta = activations.backward(acts[i - 1], zs[i - 1], outs[i - 1], d_in)
     return loss, correct
 
 
-def train_rows(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-               batch_size: int) -> Tuple[float, float]:
+def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
+               labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, every
     row checked first; returns (sum of loss * batch rows, number correct)."""
-    check_inputs(net, X, Y, labels)
-    optimizer = net.optimizer
+    check_inputs(plan, X, Y, labels)
     total = correct = 0.0
     for lo in range(0, X.shape[0], batch_size):
         hi = lo + batch_size
-        loss, right = _backprop(net, optimizer.step + 1, X[lo:hi], None if Y is None else Y[lo:hi],
+        loss, right = _backprop(plan, optimizer.step + 1, X[lo:hi], None if Y is None else Y[lo:hi],
                                 None if labels is None else labels[lo:hi])
-        if not (np.isfinite(loss) and np.isfinite(net._grads).all()):  # as the C step: no update
+        if not (np.isfinite(loss) and np.isfinite(plan.grads).all()):  # as the C step: no update
             raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
         optimizer.step += 1
-        optimizer.numpy_update(net._params, net._grads, net._state)
+        optimizer.numpy_update(plan.params, plan.grads, plan.state)
         total += loss * (min(hi, X.shape[0]) - lo)
         correct += right
     return total, correct

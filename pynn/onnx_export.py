@@ -185,12 +185,13 @@ def to_onnx(net: Network, opset: Optional[int] = None) -> onnx.ModelProto:
     positions = dense_positions(net.layers)
     last = positions[-1]
     current = "X"
-    for i, layer, (W, b) in zip(positions, net._dense, net._param_views):
+    weights = net.get_weights()  # one consistent copy, even while another thread trains
+    for k, (i, act) in enumerate(zip(positions, net._plan.activations)):
+        W, b = weights[2 * k], weights[2 * k + 1]
         scope = "layers.%d." % i
         out = "Y" if i == last else None
         xw = g.op("MatMul", current, g.tensor(scope + "W", W), scope=scope)
         z = g.op("Add", xw, g.tensor(scope + "b", b), scope=scope)
-        act = layer.activation
         if act == "linear":
             current = g.op("Identity", z, out=out, scope=scope) if out else z
         elif act in ("sigmoid", "tanh", "relu"):

@@ -7,20 +7,65 @@ gradients (momentum, Adam's moments, RMSprop's squares) in a state buffer.
 Each class takes the arguments of its PyTorch namesake and follows its update
 rule exactly (torch.optim, single-tensor path); the C version of each rule is
 in csrc/optimizers.inc and the numpy version is ``numpy_update`` below, written
-operation for operation the same.  ``lr`` can be changed between steps (for
-schedules); the other hyperparameters are fixed when the optimizer is made.
+operation for operation the same.
+
+Every hyperparameter (``lr``, ``momentum``, ``betas``, ...) may be changed
+between steps, e.g. by a schedule: an assignment is checked as the
+constructor checks it (ValueError or TypeError, the old value kept) and the
+next step uses it, on both backends, and ``save`` writes it.  A change that
+adds a state buffer (SGD's momentum from 0 to 0.9) starts that buffer at zero,
+as PyTorch does; one that removes a buffer drops it.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Dict, Mapping, Optional, Tuple, Type, Union
+from typing import Any, Callable, ClassVar, Dict, Generic, Mapping, Optional, Tuple, Type, TypeVar, Union, overload
 
 import numpy as np
 
 from ._typing import FloatArray
 from ._validation import as_float
 
-if TYPE_CHECKING:
-    from .network import Network
+_T = TypeVar("_T")
+
+
+class Hyperparameter(Generic[_T]):
+    """A checked optimizer setting: assigning it runs ``check(optimizer,
+    value)`` (which raises on a bad value, changing nothing) and bumps the
+    optimizer's ``_version``, which the backends compare to re-read the
+    settings (and the network, to re-lay the optimizer state)."""
+
+    def __init__(self, check: Callable[[Any, Any], _T], doc: str) -> None:
+        self.check = check
+        self.__doc__ = doc
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = "_" + name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> Hyperparameter[_T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> _T: ...
+
+    def __get__(self, obj: Optional[object], owner: type) -> Union[_T, Hyperparameter[_T]]:
+        if obj is None:
+            return self
+        value: _T = getattr(obj, self.name)
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        checked = self.check(obj, value)
+        setattr(obj, self.name, checked)
+        obj._version += 1
+
+
+def _non_negative(name: str) -> Callable[[Any, Any], float]:
+    return lambda opt, value: as_float(value, name, minimum=0.0)
+
+
+def _fraction(name: str, max_inclusive: bool) -> Callable[[Any, Any], float]:
+    return lambda opt, value: as_float(value, name, 0.0, 1.0, max_inclusive=max_inclusive)
 
 
 class Optimizer:
@@ -34,27 +79,25 @@ class Optimizer:
     # set by every concrete optimizer; None on this abstract base
     name: ClassVar[str] = None  # type: ignore[assignment]
     kind: ClassVar[int] = None  # type: ignore[assignment]  # code in the C core (enum pynn_optimizer_kind)
-    _network: Optional[Network]  # the network using this optimizer, set by Network
-    weight_decay: float  # every optimizer has one (0 for none)
+    _network: Optional[object] = None  # the network using this optimizer, set by Network
+    weight_decay: Hyperparameter[float]  # every optimizer has one (0 for none)
+
+    lr = Hyperparameter(_non_negative("lr"), "The learning rate: how far each update moves along the gradient.")
 
     def __init__(self, lr: float) -> None:
-        self._version = 0  # bumped when a hyperparameter changes (the C backend re-reads them)
+        self._version = 0  # bumped when a hyperparameter changes (see Hyperparameter)
         self.lr = lr
-        self.step = 0
+        self.step = 0  # updates made so far; the next one is number step + 1
 
-    @property
-    def lr(self) -> float:
-        """The learning rate: how far each update moves along the gradient."""
-        return self._lr
-
-    @lr.setter
-    def lr(self, value: float) -> None:
-        self._lr = as_float(value, "lr", minimum=0.0)
-        self._version += 1
+    def slot_names(self) -> Tuple[str, ...]:
+        """Names of the per-parameter state buffers this optimizer keeps with
+        its current settings, in the order of the state buffer (PyTorch's
+        names for them)."""
+        raise NotImplementedError
 
     def slots(self) -> int:
         """Number of per-parameter state buffers this optimizer keeps."""
-        raise NotImplementedError
+        return len(self.slot_names())
 
     def get_config(self) -> Dict[str, Any]:
         """Hyperparameters as a dict of plain values (saved with the model)."""
@@ -94,19 +137,32 @@ class SGD(Optimizer):
     name = "sgd"
     kind = 0
 
+    def _check_momentum(self, value: object) -> float:
+        momentum = as_float(value, "momentum", minimum=0.0)
+        if momentum == 0 and getattr(self, "_nesterov", False):
+            raise ValueError("momentum must be > 0 while nesterov=True; set nesterov=False first")
+        return momentum
+
+    def _check_nesterov(self, value: object) -> bool:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError("nesterov must be True or False; got %r" % (value,))
+        if value and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        return bool(value)
+
+    momentum = Hyperparameter(_check_momentum, "Momentum factor (0: none).")
+    nesterov = Hyperparameter(_check_nesterov, "Nesterov momentum (needs momentum > 0).")
+    weight_decay = Hyperparameter(_non_negative("weight_decay"), "L2 penalty added to the gradient.")
+
     def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
                  weight_decay: float = 0.0) -> None:
         super().__init__(lr)
-        self.momentum = as_float(momentum, "momentum", minimum=0.0)
-        self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError("nesterov must be True or False; got %r" % (nesterov,))
-        if nesterov and self.momentum == 0:
-            raise ValueError("nesterov=True needs momentum > 0")
-        self.nesterov = bool(nesterov)
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.nesterov = nesterov
 
-    def slots(self) -> int:
-        return 1 if self.momentum != 0 else 0
+    def slot_names(self) -> Tuple[str, ...]:
+        return ("momentum_buffer",) if self.momentum != 0 else ()
 
     def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "momentum": self.momentum, "nesterov": self.nesterov,
@@ -148,20 +204,27 @@ class Adam(Optimizer):
     name = "adam"
     kind = 1
 
+    def _check_betas(self, value: Any) -> Tuple[float, float]:
+        try:
+            first, second = value
+        except (TypeError, ValueError):
+            raise ValueError("betas must be a pair (beta1, beta2); got %r" % (value,)) from None
+        return (as_float(first, "betas[0]", 0.0, 1.0, max_inclusive=False),
+                as_float(second, "betas[1]", 0.0, 1.0, max_inclusive=False))
+
+    betas = Hyperparameter(_check_betas, "Decay rates (beta1, beta2) of the running means, each in [0, 1).")
+    eps = Hyperparameter(_non_negative("eps"), "Added to the denominator for numerical stability.")
+    weight_decay = Hyperparameter(_non_negative("weight_decay"), "Weight decay (L2 for Adam, decoupled for AdamW).")
+
     def __init__(self, lr: float = 1e-3, betas: Tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
         super().__init__(lr)
-        try:
-            beta1, beta2 = betas
-        except (TypeError, ValueError):
-            raise ValueError("betas must be a pair (beta1, beta2); got %r" % (betas,)) from None
-        self.betas = (as_float(beta1, "betas[0]", 0.0, 1.0, max_inclusive=False),
-                      as_float(beta2, "betas[1]", 0.0, 1.0, max_inclusive=False))
-        self.eps = as_float(eps, "eps", minimum=0.0)
-        self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
+        self.betas = betas
+        self.eps = eps
+        self.weight_decay = weight_decay
 
-    def slots(self) -> int:
-        return 2
+    def slot_names(self) -> Tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq")
 
     def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "betas": list(self.betas), "eps": self.eps, "weight_decay": self.weight_decay}
@@ -236,16 +299,21 @@ class RMSprop(Optimizer):
     name = "rmsprop"
     kind = 3
 
+    alpha = Hyperparameter(_fraction("alpha", max_inclusive=True), "Smoothing constant of the mean square, in [0, 1].")
+    eps = Hyperparameter(_non_negative("eps"), "Added to the denominator for numerical stability.")
+    momentum = Hyperparameter(_non_negative("momentum"), "Momentum factor (0: none).")
+    weight_decay = Hyperparameter(_non_negative("weight_decay"), "L2 penalty added to the gradient.")
+
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, momentum: float = 0.0,
                  weight_decay: float = 0.0) -> None:
         super().__init__(lr)
-        self.alpha = as_float(alpha, "alpha", 0.0, 1.0)
-        self.eps = as_float(eps, "eps", minimum=0.0)
-        self.momentum = as_float(momentum, "momentum", minimum=0.0)
-        self.weight_decay = as_float(weight_decay, "weight_decay", minimum=0.0)
+        self.alpha = alpha
+        self.eps = eps
+        self.momentum = momentum
+        self.weight_decay = weight_decay
 
-    def slots(self) -> int:
-        return 2 if self.momentum > 0 else 1
+    def slot_names(self) -> Tuple[str, ...]:
+        return ("square_avg", "momentum_buffer") if self.momentum > 0 else ("square_avg",)
 
     def get_config(self) -> Dict[str, Any]:
         return {"lr": self.lr, "alpha": self.alpha, "eps": self.eps, "momentum": self.momentum,

@@ -64,22 +64,23 @@ def save(net: Network, path: PathLike) -> None:
     """Write ``net`` to ``path`` (str or os.PathLike)."""
     path = os.fspath(path)
     tensors: Dict[str, npt.NDArray[Any]] = {}
-    for i, (W, b) in zip(dense_positions(net.layers), net._param_views):
-        tensors["layers.%d.W" % i] = np.ascontiguousarray(W)
-        tensors["layers.%d.b" % i] = np.ascontiguousarray(b)
-    if net._state.size:
-        tensors["optimizer.state"] = net._state.copy()
-    meta = {
-        "format": "pynn",
-        "version": FORMAT_VERSION,
-        "dtype": net.dtype.name,
-        "loss": net.loss,
-        "layers": [layer.get_config() for layer in net.layers],
-        "optimizer": {"name": net.optimizer.name, "config": net.optimizer.get_config(),
-                      "step": net.optimizer.step},
-    }
-    if net._has_dropout:
-        meta["dropout_seed"] = net._dropout_seed
+    with net._training() as plan:  # one consistent snapshot: no step runs meanwhile
+        for i, (W, b) in zip(dense_positions(net.layers), plan.param_views):
+            tensors["layers.%d.W" % i] = W.copy()
+            tensors["layers.%d.b" % i] = b.copy()
+        if plan.state.size:
+            tensors["optimizer.state"] = plan.state.copy()
+        meta = {
+            "format": "pynn",
+            "version": FORMAT_VERSION,
+            "dtype": plan.dtype.name,
+            "loss": plan.loss,
+            "layers": [layer.get_config() for layer in net.layers],
+            "optimizer": {"name": net.optimizer.name, "config": net.optimizer.get_config(),
+                          "step": net.optimizer.step},
+        }
+        if plan.has_dropout:
+            meta["dropout_seed"] = plan.dropout_seed
     write_atomically(tensors, path, {"pynn": json.dumps(meta)})
 
 
@@ -247,9 +248,8 @@ def load(path: PathLike) -> Network:
     """
     from safetensors import safe_open
 
-    from . import losses
     from .layers import Dense
-    from .network import Network
+    from .network import Network, check_architecture
 
     path = os.fspath(path)
     try:
@@ -264,16 +264,15 @@ def load(path: PathLike) -> Network:
         except (ValueError, RecursionError) as exc:
             raise ValueError("its pynn metadata is not valid JSON: %s" % (exc,)) from None
         layers, loss, dtype, optimizer, step, dropout_seed = _check_meta(meta)
-        Network._check_layers(layers)  # sizes chain, softmax last: what Network() would check
+        check_architecture(layers, loss)  # sizes chain, softmax last, loss fits: what Network() checks
         dense = [layer for layer in layers if isinstance(layer, Dense)]
-        losses.check_pairing(loss, dense[-1].activation)
         # the declared architecture against the tensors the file really holds
         # (whose sizes the file size bounds), before allocating anything
         expected: Dict[str, Shape] = {}
         for i, layer in zip(dense_positions(layers), dense):
             expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
             expected["layers.%d.b" % i] = (layer.n_out,)
-        n_params = sum(l.n_in * l.n_out + l.n_out for l in dense)
+        n_params = sum(l.n_params for l in dense)
         if optimizer.slots():
             expected["optimizer.state"] = (optimizer.slots() * n_params,)
         if set(header) != set(expected):
@@ -297,11 +296,6 @@ def load(path: PathLike) -> Network:
         if not np.isfinite(value).all():
             raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
     net = Network(layers, loss=loss, optimizer=optimizer, dtype=dtype)
-    net._dropout_seed = dropout_seed
-    for i, (W, b) in zip(dense_positions(layers), net._param_views):
-        W[...] = tensors["layers.%d.W" % i]
-        b[...] = tensors["layers.%d.b" % i]
-    if net._state.size:
-        net._state[...] = tensors["optimizer.state"]
-    net.optimizer.step = step
+    weights = [tensors["layers.%d.%s" % (i, name)] for i in dense_positions(layers) for name in "Wb"]
+    net._restore(weights, tensors.get("optimizer.state"), step, dropout_seed)
     return net

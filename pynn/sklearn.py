@@ -98,7 +98,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 
 from . import activations, optimizers
 from ._typing import ArrayLike, DTypeLike, Float64Array, FloatArray
-from .layers import Dense, mlp_layers
+from .layers import mlp_layers
 from .network import Network
 
 _Self = TypeVar("_Self", bound="_BasePynn")
@@ -106,7 +106,6 @@ _Self = TypeVar("_Self", bound="_BasePynn")
 __all__ = ["PynnClassifier", "PynnRegressor"]
 
 _ACTIVATION_ALIASES = {"identity": "linear", "logistic": "sigmoid"}
-_HIDDEN_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "gelu")
 _SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
 _DTYPES = ("float32", "float64")
 
@@ -117,19 +116,6 @@ def _is_int(value: object) -> bool:
 
 def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _own_buffers(net: Network) -> None:
-    """Give ``net`` writable copies of its buffers if they are read-only (a
-    model unpickled from a read-only memory map, as joblib does)."""
-    names = ("_params", "_grads", "_state")
-    if all(getattr(net, name).flags.writeable for name in names):
-        return
-    state = dict(net.__dict__)
-    for name in names:
-        state[name] = np.array(state[name], copy=True)
-    state["_c"] = None
-    net.__setstate__(state)
 
 
 class _BasePynn(BaseEstimator):
@@ -197,8 +183,8 @@ class _BasePynn(BaseEstimator):
         if not all(_is_int(s) and s >= 1 for s in sizes):
             fail("hidden_layer_sizes", "an int or a sequence of ints >= 1")
         activation = _ACTIVATION_ALIASES.get(self.activation, self.activation)
-        if not isinstance(activation, str) or activation not in _HIDDEN_ACTIVATIONS:
-            fail("activation", "one of %s (or 'identity', 'logistic')" % ", ".join(map(repr, _HIDDEN_ACTIVATIONS)))
+        if not isinstance(activation, str) or activation not in activations.HIDDEN:
+            fail("activation", "one of %s (or 'identity', 'logistic')" % ", ".join(map(repr, activations.HIDDEN)))
         if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
             fail("solver", "one of %s" % ", ".join(map(repr, _SOLVERS)))
         batch_size: Any = self.batch_size
@@ -259,11 +245,6 @@ class _BasePynn(BaseEstimator):
     def intercepts_(self) -> List[FloatArray]:
         """Copies of the bias vectors."""
         return self.network_.get_weights()[1::2]
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        super().__setstate__(state)
-        if "network_" in self.__dict__:
-            _own_buffers(self.network_)
 
     # ---- training -----------------------------------------------------------------
 
@@ -494,13 +475,7 @@ class PynnClassifier(ClassifierMixin, _BasePynn):
         computed by the current backend."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
-        net = self.network_
-        last = len(net._dense) - 1
-        layers = [Dense(l.n_in, l.n_out, "linear" if i == last else l.activation, init="zeros")
-                  for i, l in enumerate(net._dense)]
-        twin = Network(layers, loss="mse", dtype=net.dtype)  # same weights, linear output
-        twin.set_weights(net.get_weights())
-        return twin.predict(X).astype(np.float64)
+        return self.network_.predict(X, logits=True).astype(np.float64)
 
     def decision_function(self, X: ArrayLike) -> Float64Array:
         """The network's logits: shape (n_samples,) for a binary problem (the

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence,
 
 import numpy as np
 
+from . import backends, losses
+from ._plan import Plan
 from ._typing import ArrayLike, FloatArray, IntArray, Logs, PathLike
-from . import numpy_backend
 from ._validation import as_float, as_int
 from .errors import DivergenceError
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from .network import Network
+
+# Seconds of training per call into the backend during fit (see _Pace).
+_CHUNK_SECONDS = 0.05
 
 # verbose=1 draws its progress bar with tqdm when it is installed; set this to
 # False to get pynn's own plain in-place line instead.
@@ -158,56 +162,93 @@ def _scores(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Option
 
 class _Snapshot:
     """The training state fit() can roll back to (issue 5): parameters,
-    optimizer state and step count, copied into buffers made once per fit."""
+    optimizer state and step count, copied into buffers made once per fit
+    (and again if the optimizer's state changes size)."""
 
-    def __init__(self, net: Network) -> None:
-        self.params = np.empty_like(net._params)
-        self.state = np.empty_like(net._state)
+    def __init__(self) -> None:
+        self.params: Optional[FloatArray] = None
+        self.state: Optional[FloatArray] = None
         self.step = 0
 
-    def take(self, net: Network) -> None:
-        np.copyto(self.params, net._params)
-        np.copyto(self.state, net._state)
+    def take(self, plan: Plan, net: Network) -> None:
+        if self.params is None or self.state is None or self.state.shape != plan.state.shape:
+            self.params, self.state = np.empty_like(plan.params), np.empty_like(plan.state)
+        np.copyto(self.params, plan.params)
+        np.copyto(self.state, plan.state)
         self.step = net.optimizer.step
 
-    def restore(self, net: Network) -> None:
-        np.copyto(net._params, self.params)
-        np.copyto(net._state, self.state)
+    def restore(self, plan: Plan, net: Network) -> None:
+        assert self.params is not None and self.state is not None  # taken before
+        np.copyto(plan.params, self.params)
+        np.copyto(plan.state, self.state)
         net.optimizer.step = self.step
 
 
-def _finite(net: Network) -> bool:
+class _Pace:
+    """How many rows fit trains per call into the backend: whole batches
+    lasting about ``_CHUNK_SECONDS`` at the speed measured so far (one batch
+    until something is measured), so progress, callbacks and Ctrl-C are
+    never far away."""
+
+    def __init__(self) -> None:
+        self.seconds_per_row: Optional[float] = None
+
+    def rows(self, batch_size: int) -> int:
+        if self.seconds_per_row is None:
+            return batch_size
+        batches = int(_CHUNK_SECONDS / max(self.seconds_per_row * batch_size, 1e-9))
+        return batch_size * max(1, batches)
+
+    def measure(self, seconds: float, rows: int) -> None:
+        self.seconds_per_row = seconds / rows
+
+
+def _finite(plan: Plan) -> bool:
     """Whether the weights and the optimizer state are all finite."""
-    return bool(np.isfinite(net._params).all() and np.isfinite(net._state).all())
+    return bool(np.isfinite(plan.params).all() and np.isfinite(plan.state).all())
 
 
-def _train_checked(net: Network, Xe: FloatArray, Ye: Optional[FloatArray], Le: Optional[IntArray], lo: int, hi: int,
-                   batch_size: int) -> Optional[Tuple[float, float]]:
-    """net._train_rows, returning None instead of (loss, correct) when a batch
-    diverged: a non-finite loss or gradient (the backend raised), or an
-    update that left non-finite weights."""
+class _Data:
+    """One epoch's training rows (X, Y or labels), checked and converted."""
+
+    def __init__(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
+        self.X, self.Y, self.labels = X, Y, labels
+
+    def rows(self, lo: int, hi: int) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray]]:
+        return (self.X[lo:hi], None if self.Y is None else self.Y[lo:hi],
+                None if self.labels is None else self.labels[lo:hi])
+
+
+def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batch_size: int,
+                   pace: Optional[_Pace] = None) -> Optional[Tuple[float, float]]:
+    """Train on rows [lo, hi) in batches of ``batch_size``, in one call into
+    the backend; return (sum of loss * batch rows, number correct), or None
+    when a batch diverged: a non-finite loss or gradient (the backend
+    raised), or an update that left non-finite weights."""
+    start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # numpy backend: reported here instead
-            result = net._train_rows(Xe, Ye, Le, lo, hi, batch_size)
+            result = backends.implementation().train_rows(plan, net.optimizer, *data.rows(lo, hi), batch_size)
     except DivergenceError:
         return None
-    return result if _finite(net) else None
+    if pace is not None:
+        pace.measure(time.perf_counter() - start, hi - lo)
+    return result if _finite(plan) else None
 
 
-def _replay_to_divergence(net: Network, snapshot: _Snapshot, Xe: FloatArray, Ye: Optional[FloatArray],
-                          Le: Optional[IntArray], lo: int, hi: int, batch_size: int, epoch: int, epochs: int,
-                          n_batches: int) -> Tuple[float, float]:
+def _replay_to_divergence(net: Network, plan: Plan, snapshot: _Snapshot, data: _Data, lo: int, hi: int,
+                          batch_size: int, epoch: int, epochs: int, n_batches: int) -> Tuple[float, float]:
     """A chunk [lo, hi) diverged: go back to its start and train it again one
     batch at a time, each from a snapshot, up to the batch that diverges;
     leave the network as it was before that batch and raise DivergenceError.
     (The replay repeats the same arithmetic, so it finds the same batch.)"""
-    snapshot.restore(net)
+    snapshot.restore(plan, net)
     total = correct = 0.0
     for start in range(lo, hi, batch_size):
-        snapshot.take(net)
-        result = _train_checked(net, Xe, Ye, Le, start, min(start + batch_size, hi), batch_size)
+        snapshot.take(plan, net)
+        result = _train_checked(net, plan, data, start, min(start + batch_size, hi), batch_size)
         if result is None:
-            snapshot.restore(net)
+            snapshot.restore(plan, net)
             batch = start // batch_size
             raise DivergenceError(
                 "training diverged at epoch %d/%d, batch %d/%d: the loss, a gradient or the updated weights "
@@ -217,6 +258,27 @@ def _replay_to_divergence(net: Network, snapshot: _Snapshot, Xe: FloatArray, Ye:
         total += result[0]
         correct += result[1]
     return total, correct  # not reproduced (cannot happen with deterministic kernels): carry on
+
+
+def _train_chunk(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, lo: int, hi: int,
+                 batch_size: int, epoch: int, epochs: int, n_batches: int) -> Tuple[float, float]:
+    """Rows [lo, hi) of one epoch, holding the network alone (no other
+    thread trains or predicts meanwhile); rolled back to the batch before a
+    divergence, or to the chunk's start on Ctrl-C."""
+    with net._training() as plan:
+        snapshot.take(plan, net)
+        try:
+            result = _train_checked(net, plan, data, lo, hi, batch_size, pace)
+            if result is None:
+                result = _replay_to_divergence(net, plan, snapshot, data, lo, hi, batch_size, epoch, epochs,
+                                               n_batches)
+        except KeyboardInterrupt:
+            # Ctrl-C can land between the parameter update and the optimizer
+            # state or step count (numpy backend, or right after a C call):
+            # go back to the consistent state from before this chunk
+            snapshot.restore(plan, net)
+            raise
+    return result
 
 
 class _Bar:
@@ -320,17 +382,18 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
         raise ValueError("verbose must be 0, 1 or 2; got %r" % (verbose,))
     validation_split = as_float(validation_split, "validation_split", 0.0, 1.0, max_inclusive=False)
     callbacks = _check_callbacks(callbacks)
-    X, Y, labels = net._batch(X, y)
+    plan = net._plan
+    X, Y, labels = plan.batch(X, y)
     # the kernels check each chunk as they train on it; check all the data
     # once here, so that rejected data leaves the network untouched
-    numpy_backend.check_inputs(net, X, Y, labels)
+    backends.implementation().check_inputs(plan, X, Y, labels)
     val = None
     if validation_data is not None:
         try:
             X_val, y_val = validation_data
         except (TypeError, ValueError):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
-        val = net._batch(X_val, y_val)
+        val = plan.batch(X_val, y_val)
     elif validation_split > 0:
         n_all = X.shape[0]
         split_at = int(math.floor(n_all * (1.0 - validation_split)))
@@ -358,37 +421,24 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     logs = {}
-    snapshot = _Snapshot(net)  # to roll a diverged chunk back (_replay_to_divergence)
+    snapshot = _Snapshot()  # to roll a diverged chunk back (_replay_to_divergence)
+    pace = _Pace()
     for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         start = time.perf_counter()
-        Xe, Ye, Le = X, Y, labels
+        data = _Data(X, Y, labels)
         if shuffle:
-            order = net._rng.permutation(n)
-            Xe = X[order]
-            Ye = None if Y is None else Y[order]
-            Le = None if labels is None else labels[order]
+            order = plan.rng.permutation(n)
+            data = _Data(X[order], None if Y is None else Y[order], None if labels is None else labels[order])
         bar = _Bar(epoch, epochs, n_batches) if verbose == 1 else None
         total = correct = 0.0
         batch = lo = 0
         while lo < n:
-            hi = min(lo + (batch_size if per_batch else net._chunk_rows(batch_size)), n)
+            hi = min(lo + (batch_size if per_batch else pace.rows(batch_size)), n)
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
-            snapshot.take(net)
-            try:
-                result = _train_checked(net, Xe, Ye, Le, lo, hi, batch_size)
-                if result is None:
-                    result = _replay_to_divergence(net, snapshot, Xe, Ye, Le, lo, hi, batch_size, epoch, epochs,
-                                                   n_batches)
-            except KeyboardInterrupt:
-                # Ctrl-C can land between the parameter update and the optimizer
-                # state or step count (numpy backend, or right after a C call):
-                # go back to the consistent state from before this chunk
-                snapshot.restore(net)
-                raise
-            chunk_loss, right = result
+            chunk_loss, right = _train_chunk(net, snapshot, pace, data, lo, hi, batch_size, epoch, epochs, n_batches)
             total += chunk_loss
             correct += right
             for cb in callbacks:
@@ -396,7 +446,7 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
             if bar is not None:
                 bar.update(-(-(hi - lo) // batch_size), total / hi)
             batch, lo = batch + 1, hi
-        logs = net._metrics(total / n, correct, n)
+        logs = losses.metrics(net.loss, total / n, correct, n, net.n_outputs)
         if not net.is_classifier:
             assert Y is not None  # regression targets are never class labels
             logs["mae"] = _mae(net, X, Y)

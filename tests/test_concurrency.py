@@ -125,7 +125,7 @@ def test_training_in_a_forked_child(two_threads, backend, dtype):
 def _replay(net, X, y, steps, batch_size, shuffle=True):
     """The state after ``steps`` batches of fit's order, made with train_step on a copy."""
     ref = copy.deepcopy(net)
-    rng = copy.deepcopy(net._rng)
+    rng = copy.deepcopy(net._plan.rng)
     n_batches = -(-len(X) // batch_size)
     done = 0
     while done < steps:
@@ -144,7 +144,7 @@ def _assert_same_state(net, ref):
     for a, b in zip(net.get_weights(), ref.get_weights()):
         assert np.isfinite(a).all()
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(net._state, ref._state)
+    np.testing.assert_array_equal(net._plan.state, ref._plan.state)
 
 
 def test_keyboard_interrupt_from_a_callback():

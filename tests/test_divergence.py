@@ -27,17 +27,17 @@ def _reference(net, X, Y, epochs, batch_size, shuffle=True):
     stopping before the first batch whose update is not finite.  Returns (weights, state,
     step, epoch, batch) of that moment."""
     ref = copy.deepcopy(net)
-    rng = copy.deepcopy(net._rng)
+    rng = copy.deepcopy(net._plan.rng)
     n_batches = -(-len(X) // batch_size)
     for epoch in range(epochs):
         order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
         for b in range(n_batches):
             rows = order[b * batch_size:(b + 1) * batch_size]
-            before = (ref.get_weights(), ref._state.copy(), ref.optimizer.step)
+            before = (ref.get_weights(), ref._plan.state.copy(), ref.optimizer.step)
             try:
                 with np.errstate(all="ignore"):
                     ref.train_step(X[rows], Y[rows])
-                ok = np.isfinite(ref._params).all() and np.isfinite(ref._state).all()
+                ok = np.isfinite(ref._plan.params).all() and np.isfinite(ref._plan.state).all()
             except pynn.DivergenceError:
                 ok = False
             if not ok:
@@ -68,12 +68,12 @@ def test_overflowing_update_stops_fit_with_last_finite_weights(dtype, per_batch)
     for got, want in zip(net.get_weights(), want_w):
         assert np.isfinite(got).all()
         np.testing.assert_array_equal(got, want)
-    np.testing.assert_array_equal(net._state, want_state)
+    np.testing.assert_array_equal(net._plan.state, want_state)
     # the network can go on: back to sane weights and a sane rate, fit trains again
     net.set_weights(_net(0.01, dtype).get_weights())
     net.optimizer.lr = 1e-3
     net.fit(X, Y, epochs=1, batch_size=8, verbose=0)
-    assert np.isfinite(net._params).all()
+    assert np.isfinite(net._plan.params).all()
 
 
 def test_adam_state_overflow_is_divergence_too():
@@ -83,7 +83,7 @@ def test_adam_state_overflow_is_divergence_too():
     with pytest.raises(pynn.DivergenceError) as info:
         net.fit(X * 1e15, Y * 1e15, epochs=3, batch_size=16, verbose=0)
     assert info.value.epoch is not None
-    assert np.isfinite(net._params).all() and np.isfinite(net._state).all()
+    assert np.isfinite(net._plan.params).all() and np.isfinite(net._plan.state).all()
 
 
 def test_huge_target_names_epoch_and_batch():
@@ -111,7 +111,7 @@ def test_train_step_reports_an_overflow_at_the_next_step():
     with np.errstate(all="ignore"):
         loss = net.train_step(X, Y)  # finite loss and gradients: the update is made
     assert np.isfinite(loss) and net.optimizer.step == 1
-    assert not np.isfinite(net._params).all()
+    assert not np.isfinite(net._plan.params).all()
     broken = net.get_weights()
     step = net.optimizer.step
     with pytest.raises(pynn.DivergenceError) as info, np.errstate(all="ignore"):
@@ -127,7 +127,7 @@ def test_no_divergence_no_difference():
     X, Y = _problem()
     net = _net(0.01, "float64")
     ref = copy.deepcopy(net)
-    rng = copy.deepcopy(net._rng)
+    rng = copy.deepcopy(net._plan.rng)
     net.fit(X, Y, epochs=3, batch_size=16, verbose=0)
     for _ in range(3):
         order = rng.permutation(len(X))

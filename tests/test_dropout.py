@@ -76,7 +76,7 @@ def test_each_backend_applies_exactly_the_documented_masks(backend, p):
     for net, index, layer in [(first, 0, 0), (hidden, 1, 1)]:
         for step in (1, 2, 1000):
             got = mask_readout(net, index, rows, step)
-            want = reference_mask(net._dropout_seed, step, layer, rows * n, p).reshape(rows, n)
+            want = reference_mask(net._plan.dropout_seed, step, layer, rows * n, p).reshape(rows, n)
             np.testing.assert_array_equal(got, want)
 
 
@@ -123,7 +123,7 @@ def test_hand_worked_dropout_gradient(backend):
     net = pynn.Network([pynn.Dropout(p), pynn.Dense(6, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1),
                        dtype="float64", seed=11)
     net.set_weights([w[:, None], [b]])
-    kept = reference_mask(net._dropout_seed, 1, 0, 6, p)
+    kept = reference_mask(net._plan.dropout_seed, 1, 0, 6, p)
     assert 0 < kept.sum() < 6  # this seed drops some inputs and keeps others
     m = kept / (1 - p)
     out = float(np.sum(m * x * w) + b)
@@ -147,7 +147,7 @@ def test_training_with_dropout_matches_pytorch_given_the_same_masks(backend):
     params = [torch.tensor(w, requires_grad=True) for w in net.get_weights()]
     opt = torch.optim.Adam(params, lr=0.01)
     for step in range(1, 4):
-        m0, m1 = (torch.tensor(reference_mask(net._dropout_seed, step, layer, 8 * n, p).reshape(8, n) / (1 - p))
+        m0, m1 = (torch.tensor(reference_mask(net._plan.dropout_seed, step, layer, 8 * n, p).reshape(8, n) / (1 - p))
                   for layer, n, p in [(0, 5, 0.2), (1, 6, 0.5)])
         W1, b1, W2, b2 = params
         logits = torch.tanh((torch.tensor(X) * m0) @ W1 + b1) * m1 @ W2 + b2
@@ -259,7 +259,7 @@ def test_fit_with_dropout_is_reproducible_and_resumes_from_a_file(backend, tmp_p
     path = str(tmp_path / "m.safetensors")
     first.save(path)
     loaded = pynn.load(path)
-    assert repr(loaded) == repr(first) and loaded._dropout_seed == first._dropout_seed
+    assert repr(loaded) == repr(first) and loaded._plan.dropout_seed == first._plan.dropout_seed
     for net in (first, loaded):
         net.fit(X, y, epochs=2, batch_size=16, verbose=0, shuffle=False)
     for a, b in zip(first.get_weights(), loaded.get_weights()):

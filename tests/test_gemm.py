@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import pynn
-from pynn import backends
+from pynn import settings
 
 SIMD = ["portable", "avx2", "avx512"]
 SHAPES = [(1, 1, 1), (5, 7, 3), (6, 16, 8), (13, 33, 29), (97, 70, 300), (130, 2100, 40), (200, 50, 600)]
@@ -33,7 +33,7 @@ def matmul(A, B, transpose_a, transpose_b, simd, threads):
     C = np.full((M, N), np.nan, A.dtype)
     buf = lambda a: ffi.from_buffer(ctype + "[]", a)  # noqa: E731
     status = getattr(lib, "pynn_matmul" + suffix)(
-        backends._SIMD_NAMES[simd], pool, M, N, K, buf(A), rsa, csa, buf(B), rsb, csb, buf(C), N, buf(pack), pack.size)
+        settings.SIMD_CODES[simd], pool, M, N, K, buf(A), rsa, csa, buf(B), rsb, csb, buf(C), N, buf(pack), pack.size)
     assert status == 0
     return C
 
@@ -44,7 +44,7 @@ def matmul(A, B, transpose_a, transpose_b, simd, threads):
 @pytest.mark.parametrize("simd", SIMD)
 def test_matmul_matches_numpy(backend, simd, transpose, dtype, threads):
     ffi, lib = core()
-    if not lib.pynn_simd_available(backends._SIMD_NAMES[simd]):
+    if not lib.pynn_simd_available(settings.SIMD_CODES[simd]):
         pytest.skip("this CPU cannot run the %s kernels" % simd)
     rng = np.random.default_rng(0)
     ta, tb = transpose[0] == "T", transpose[1] == "T"
@@ -66,10 +66,10 @@ def big_network(loss, out, dtype, seed=0):
 
 def train_big(backend_name, loss, out, dtype, threads=None, simd="auto", steps=8):
     pynn.set_backend(backend_name)
-    old_threads, old_simd = pynn.get_num_threads(), backends.get_simd()
+    old_threads, old_simd = pynn.get_num_threads(), settings.get_simd()
     if threads:
         pynn.set_num_threads(threads)
-    backends.set_simd(simd)
+    settings.set_simd(simd)
     try:
         rng = np.random.default_rng(1)
         X = rng.normal(size=(150, 70))
@@ -79,7 +79,7 @@ def train_big(backend_name, loss, out, dtype, threads=None, simd="auto", steps=8
         return net.get_weights(), losses, net.predict(X)
     finally:
         pynn.set_num_threads(old_threads)
-        backends.set_simd(old_simd)
+        settings.set_simd(old_simd)
 
 
 @pytest.mark.parametrize("dtype, rtol", [("float64", 1e-10), ("float32", 1e-4)])
@@ -108,7 +108,7 @@ def test_results_do_not_depend_on_thread_count(backend, dtype):
 @pytest.mark.parametrize("simd", ["portable", "avx2", "avx512"])
 def test_every_kernel_trains_like_numpy(backend, simd):
     ffi, lib = core()
-    if not lib.pynn_simd_available(backends._SIMD_NAMES[simd]):
+    if not lib.pynn_simd_available(settings.SIMD_CODES[simd]):
         pytest.skip("this CPU cannot run the %s kernels" % simd)
     ref = train_big("numpy", "cross_entropy", "softmax", "float64")
     got = train_big("c", "cross_entropy", "softmax", "float64", simd=simd)
@@ -118,6 +118,6 @@ def test_every_kernel_trains_like_numpy(backend, simd):
 
 def test_set_simd_and_threads_validate(backend):
     with pytest.raises(ValueError, match="simd"):
-        backends.set_simd("sse9")
+        settings.set_simd("sse9")
     with pytest.raises(ValueError, match="n must be"):
         pynn.set_num_threads(0)

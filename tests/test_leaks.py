@@ -61,6 +61,6 @@ def test_long_training_does_not_grow_memory(tmp_path):
         rss_growth = _rss_bytes() - rss_warm
     finally:
         tracemalloc.stop()
-    assert np.isfinite(net._params).all()
+    assert np.isfinite(net._plan.params).all()
     assert traced_growth < 256 * 1024, "Python/numpy memory grew by %d bytes" % traced_growth
     assert rss_growth < 8 * 1024 * 1024, "resident memory grew by %d bytes" % rss_growth

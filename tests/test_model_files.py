@@ -41,7 +41,7 @@ def test_checked_in_v1_file_loads_and_predicts():
     opt = net.optimizer
     assert type(opt) is pynn.Adam and opt.step == 5
     assert (opt.lr, opt.betas, opt.eps, opt.weight_decay) == (0.01, (0.8, 0.99), 1e-7, 0.001)
-    np.testing.assert_array_equal(net._state, np.arange(62) % 7 / 128)
+    np.testing.assert_array_equal(net._plan.state, np.arange(62) % 7 / 128)
 
     # the forward pass by hand, in float64 with the math module
     X = [[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0], [0.0, 0.0, 0.0], [3.0, -2.0, 0.25]]
@@ -64,7 +64,7 @@ def test_checked_in_v1_file_continues_training_like_its_closed_form():
     twin = pynn.Network([pynn.Dense(3, 4, "tanh"), pynn.Dense(4, 3, "softmax")], loss="cross_entropy",
                         optimizer=pynn.Adam(lr=0.01, betas=(0.8, 0.99), eps=1e-7, weight_decay=0.001))
     twin.set_weights(_v1_closed_form())
-    twin._state[...] = np.arange(62) % 7 / 128
+    twin._plan.state[...] = np.arange(62) % 7 / 128
     twin.optimizer.step = 5
     X, y = [[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], [0, 2]
     assert net.train_step(X, y) == twin.train_step(X, y)

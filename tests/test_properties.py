@@ -170,7 +170,7 @@ def targets(draw, net, n):
 
 
 def _state(net):
-    return [w.copy() for w in net.get_weights()] + [net._state.copy(), net.optimizer.step]
+    return [w.copy() for w in net.get_weights()] + [net._plan.state.copy(), net.optimizer.step]
 
 
 @given(data=st.data())
@@ -209,7 +209,7 @@ def test_evaluate_gradients_train_step(backend, data):
         assert net.optimizer.step == 1
         if alt is not None:
             _close(result, alt, net.dtype)
-            _close(net._params, twin._params, net.dtype)
+            _close(net._plan.params, twin._plan.params, net.dtype)
 
 
 @given(data=st.data())
@@ -239,7 +239,7 @@ def test_fit_agrees_across_backends(backend, data):
         alt = _on(other, lambda: twin.fit(X, y, **fit))
         for key in history.history:
             _close(history.history[key], alt.history[key], net.dtype)
-        _close(net._params, twin._params, net.dtype)
+        _close(net._plan.params, twin._plan.params, net.dtype)
         assert net.optimizer.step == twin.optimizer.step == epochs * -(-n // batch_size)
 
 
@@ -278,7 +278,7 @@ def test_optimizer_hyperparameters(backend, kind, name, value):
         if other:
             _on(other, lambda: nets[1].train_step(X, y))
     if other:
-        _close(nets[0]._params, nets[1]._params, "float64")
+        _close(nets[0]._plan.params, nets[1]._plan.params, "float64")
 
 
 @given(n_in=st.one_of(st.integers(-2, 4), st.sampled_from([True, 2.0, "3", None, 10 ** 20])),
