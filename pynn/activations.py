@@ -110,11 +110,11 @@ def backward(name: str, z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[
         np.subtract(1, t, out=t)
         da *= t
         return da
-    if name == "relu":
-        da *= z > 0
+    if name == "relu":  # PyTorch's threshold_backward: 0 where z <= 0, else da (also where z is NaN)
+        np.copyto(da, dt(0), where=z <= 0)
         return da
-    if name == "leaky_relu":
-        np.multiply(da, dt(LEAKY_SLOPE), out=da, where=z <= 0)
+    if name == "leaky_relu":  # a NaN z takes the slope, as in PyTorch
+        np.multiply(da, dt(LEAKY_SLOPE), out=da, where=~(z > 0))
         return da
     if name == "gelu":
         cdf = dt(0.5) * (1 + erf(z * dt(_RSQRT2)))

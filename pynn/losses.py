@@ -148,8 +148,8 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
         n = d.size
         if loss == "mse":
             total, g = (dd * dd).sum(), d
-        elif loss == "mae":
-            total, g = np.abs(dd).sum(), np.sign(d)
+        elif loss == "mae":  # the gradient's sign is 0 at a NaN difference, as in PyTorch
+            total, g = np.abs(dd).sum(), (d > 0).astype(dt) - (d < 0)
         else:
             small = np.abs(dd) <= 1.0
             total = np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5).sum()
