@@ -37,11 +37,11 @@ array([[0.5, 0.5, 0.5],
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Optional, Tuple, Union
 
 import numpy as np
 
-from ._typing import Float64Array, Initializer, Shape
+from ._typing import Float64Array, FloatArray, Initializer, Shape
 
 
 def _fans(shape: Shape) -> Tuple[int, int]:
@@ -191,11 +191,15 @@ def get(init: Union[str, Initializer], argument: str = "init") -> Initializer:
     raise TypeError("%s must be a name from pynn.init or a callable(shape, rng); got %r" % (argument, init))
 
 
-def run(init: Initializer, shape: Shape, rng: np.random.Generator, argument: str = "init") -> Float64Array:
-    """Call an initialiser and check what it returns has ``shape`` and finite values."""
+def run(init: Initializer, shape: Shape, rng: np.random.Generator, argument: str = "init",
+        dtype: Any = np.float64) -> FloatArray:
+    """Call an initialiser and check what it returns: ``shape``, and values
+    finite in ``dtype`` (checked after the conversion: 1e300 is no float32)."""
     values = np.asarray(init(shape, rng), dtype=np.float64)
     if values.shape != tuple(shape):
         raise ValueError("%s returned shape %s; expected %s" % (argument, values.shape, tuple(shape)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = values.astype(dtype)
     if not np.isfinite(values).all():
-        raise ValueError("%s returned NaN or infinity" % argument)
+        raise ValueError("%s returned NaN or infinity (in %s)" % (argument, np.dtype(dtype).name))
     return values

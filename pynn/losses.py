@@ -146,10 +146,11 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
         d = out - Y
         dd = d.astype(np.float64)
         n = d.size
+        g: FloatArray
         if loss == "mse":
             total, g = (dd * dd).sum(), d
         elif loss == "mae":  # the gradient's sign is 0 at a NaN difference, as in PyTorch
-            total, g = np.abs(dd).sum(), (d > 0).astype(dt) - (d < 0)
+            total, g = np.abs(dd).sum(), (d > 0).astype(out.dtype) - (d < 0)
         else:
             small = np.abs(dd) <= 1.0
             total = np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5).sum()

@@ -100,8 +100,8 @@ class Network:
         sizes = [dense[0].n_in] + [l.n_out for l in dense]
         plan = Plan.new(sizes, activations_, loss, dt, _drop_rates(layer_list), rng, opt.slot_names())
         for layer, (W, b) in zip(dense, plan.param_views):
-            W[...] = init_module.run(layer.init, W.shape, rng, "init")
-            b[...] = init_module.run(layer.bias_init, b.shape, rng, "bias_init")
+            W[...] = init_module.run(layer.init, W.shape, rng, "init", dt)
+            b[...] = init_module.run(layer.bias_init, b.shape, rng, "bias_init", dt)
         if plan.has_dropout:  # drawn only when needed, so networks without dropout shuffle as before
             plan = plan.replace(dropout_seed=int(rng.integers(0, 2 ** 63)))
 

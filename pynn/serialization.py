@@ -17,8 +17,17 @@ fixes the masks of the next steps, so training resumes exactly.)
 
 Any safetensors reader can open it (``safetensors.numpy.load_file``, or
 ``safetensors.torch`` into an ``nn.Sequential`` after transposing W to
-PyTorch's (out, in) layout).  Saving writes a temporary file next to the
-target and renames it over, so an interrupted save never leaves half a file.
+PyTorch's (out, in) layout).
+
+Saving writes a temporary file next to the target and renames it over, so an
+interrupted save never leaves half a file, and a reader sees either the old
+file or the new one.  A symbolic link is written through: the file it points
+to is replaced (in that file's folder), the link stays.  Anything that is not
+a regular file (a folder, a FIFO, a device) is refused, and so are
+parameters that are NaN or infinite: a good file is never replaced by one
+``load`` would refuse.  A save killed half-way leaves its temporary file
+(``.pynn-tmp-...``); the next save into that folder removes it once its
+process is gone (or, for one written from another machine, after a day).
 
 Format versions (issue 5).  ``version`` is one integer, the version of the
 layout described above.  Additions that an older reader can safely ignore
@@ -34,14 +43,23 @@ Loading never trusts the file: the safetensors header is parsed and checked
 here first (header size, JSON, dtypes, shapes, data offsets against the file
 size), then the "pynn" metadata (types, names, sizes), and every tensor's
 shape and dtype is compared with the declared architecture *before* anything
-the size of the model is allocated; a bad file raises ValueError.
+the size of the model is allocated; a bad file raises ValueError.  The file
+is opened once and everything is read through that one handle, so a file
+replaced while it is read (another process saving) gives one consistent
+model, never one file's weights with another's metadata.  Tensors are read as
+little-endian, as safetensors stores them, on any machine.
 """
 from __future__ import annotations
 
 import json
 import os
-import tempfile
-from typing import TYPE_CHECKING, Any, Dict, List, Tuple
+import re
+import socket
+import stat
+import time
+import zlib
+from io import BufferedReader
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 import numpy as np
 import numpy.typing as npt
@@ -58,13 +76,22 @@ SUPPORTED_VERSIONS = (1,)  # the versions load() reads: never drop one (see the 
 _MAX_HEADER_BYTES = 100 * 1000 * 1000  # safetensors' own limit for the JSON header
 _MAX_STEP = 2 ** 62  # the optimizer step count is an int64 in the C core
 _DTYPES = {"F32": "float32", "F64": "float64"}  # safetensors dtype codes that pynn files hold
+_STALE_SECONDS = 24 * 3600  # a temporary file from another machine is abandoned after this
 
 
 def save(net: Network, path: PathLike) -> None:
-    """Write ``net`` to ``path`` (str or os.PathLike)."""
-    path = os.fspath(path)
+    """Write ``net`` to ``path`` (str or os.PathLike); see the module docstring."""
+    tensors, metadata = model_tensors_and_metadata(net)
+    write_atomically(tensors, path, metadata)
+
+
+def model_tensors_and_metadata(net: Network) -> Tuple[Dict[str, npt.NDArray[Any]], Dict[str, str]]:
+    """What ``save`` writes: the tensors by name and the metadata ({"pynn":
+    JSON}), copied in one consistent snapshot (no step runs meanwhile).
+    ValueError, naming the tensor, if a parameter or the optimizer state is
+    NaN or infinite."""
     tensors: Dict[str, npt.NDArray[Any]] = {}
-    with net._training() as plan:  # one consistent snapshot: no step runs meanwhile
+    with net._training() as plan:
         for i, (W, b) in zip(dense_positions(net.layers), plan.param_views):
             tensors["layers.%d.W" % i] = W.copy()
             tensors["layers.%d.b" % i] = b.copy()
@@ -81,55 +108,169 @@ def save(net: Network, path: PathLike) -> None:
         }
         if plan.has_dropout:
             meta["dropout_seed"] = plan.dropout_seed
-    write_atomically(tensors, path, {"pynn": json.dumps(meta)})
+    for name, value in tensors.items():
+        if not np.isfinite(value).all():
+            raise ValueError("%s contains NaN or infinity: not saved (pynn.load would refuse the file); "
+                             "the training diverged, or set_weights/layer.W put it there" % name)
+    return tensors, {"pynn": json.dumps(meta)}
 
 
-def write_atomically(tensors: Dict[str, npt.NDArray[Any]], path: str, metadata: Dict[str, str]) -> None:
+def write_atomically(tensors: Dict[str, npt.NDArray[Any]], path: PathLike, metadata: Dict[str, str]) -> None:
     """Write a safetensors file to ``path`` through a temporary file in the
     same folder, renamed over the target once it is complete and on disk: an
-    interrupted write leaves any old file intact."""
+    interrupted write leaves any old file intact.  A symbolic link is written
+    through to its target; a target that exists and is not a regular file is
+    refused (ValueError), and a missing folder is named (FileNotFoundError)."""
     from safetensors.numpy import save_file
 
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".pynn-", suffix=".tmp", dir=directory)
-    os.close(fd)
+    target = _save_target(path)
+    directory = os.path.dirname(target)
+    _remove_stale_temporaries(directory)
+    tmp = os.path.join(directory, ".pynn-tmp-%s-%d-%s-%s" % (_HOST, os.getpid(), os.urandom(4).hex(),
+                                                              os.path.basename(target)))
     try:
         save_file(tensors, tmp, metadata=metadata)
-        # mkstemp makes the file 0600: give it the mode a plain open() would
-        # (an existing target's mode, else 0666 less the umask)
+        # safetensors makes it 0600: give it the mode a plain open() would (an
+        # existing target's mode, else 0666 less the umask)
         try:
-            mode = os.stat(path).st_mode & 0o7777
-        except OSError:
-            mask = os.umask(0o022)
-            os.umask(mask)
-            mode = 0o666 & ~mask
+            mode = os.stat(target).st_mode & 0o7777
+        except FileNotFoundError:
+            mode = 0o666 & ~_umask()
         os.chmod(tmp, mode)
-        with open(tmp, "rb") as f:  # on disk before the rename, so a power cut cannot leave it empty
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
+        fd = os.open(tmp, os.O_RDWR)  # a writable handle: Windows refuses fsync on a read-only one
+        try:
+            os.fsync(fd)  # on disk before the rename, so a power cut cannot leave it empty
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
     except BaseException:
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_directory(directory)
 
 
-def _read_header(path: str) -> Tuple[Dict[str, str], Dict[str, Tuple[str, Shape]]]:
-    """Parse and check a safetensors file's header without trusting it.
+def _save_target(path: PathLike) -> str:
+    """The file a save to ``path`` replaces: symbolic links followed, checked
+    to be a regular file or a new name in an existing folder."""
+    name = os.fspath(path)
+    if not isinstance(name, str) or not name:
+        raise ValueError("path must be a non-empty file name; got %r" % (path,))
+    if name.endswith(os.sep) or (os.altsep and name.endswith(os.altsep)):
+        raise ValueError("%s names a folder; give a file name" % name)
+    target = os.path.realpath(name)  # through every link, also a dangling one's target
+    try:
+        mode = os.stat(target).st_mode
+    except FileNotFoundError:
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            raise FileNotFoundError("cannot save to %s: the folder %s does not exist" % (name, directory)) from None
+        return target
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+            "not a regular file"
+        via = "" if target == os.path.abspath(name) else " (%s points to it)" % name
+        raise ValueError("cannot save to %s%s: it is %s; pynn replaces only regular files" % (target, via, kind))
+    return target
 
-    Returns (metadata dict of str, {name: (dtype name, shape tuple)}).  The
-    file layout is: 8 bytes little-endian header length n, n bytes of JSON
-    {name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__":
-    {str: str}}, then the tensor data, offsets relative to its start."""
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        head = f.read(8)
-        if len(head) < 8:
-            raise ValueError("the file is %d bytes long, too short for a safetensors header" % size)
-        n = int.from_bytes(head, "little")
-        if n > size - 8 or n > _MAX_HEADER_BYTES:
-            raise ValueError("the header declares %d bytes but the file has %d after the size field"
-                             " (at most %d allowed)" % (n, size - 8, _MAX_HEADER_BYTES))
-        raw = f.read(n)
+
+# the name of this machine in temporary file names, so a later save can tell
+# whether the process that wrote one is gone (its pid is only meaningful here)
+_HOST = "%08x" % (zlib.crc32(socket.gethostname().encode("utf-8", "replace")) & 0xFFFFFFFF)
+_TEMPORARY = re.compile(r"\.pynn-tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]{8}-")
+
+
+def _remove_stale_temporaries(directory: str) -> None:
+    """Delete temporary files that killed saves left in ``directory``: ours
+    whose process no longer exists, and any (another machine's) older than a
+    day.  A save under way in another process is never touched."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(".pynn-tmp-")]
+    except OSError:
+        return
+    for name in names:
+        match = _TEMPORARY.match(name)
+        if match is None:
+            continue
+        path = os.path.join(directory, name)
+        try:
+            st = os.lstat(path)
+            if not stat.S_ISREG(st.st_mode):
+                continue
+            gone = _process_gone(int(match.group(2))) if match.group(1) == _HOST else None
+            if gone or (gone is None and time.time() - st.st_mtime > _STALE_SECONDS):
+                os.unlink(path)
+        except OSError:  # gone meanwhile, or not ours to delete
+            continue
+
+
+def _process_gone(pid: int) -> Optional[bool]:
+    """Whether process ``pid`` of this machine has ended (None: cannot tell)."""
+    if os.name == "nt":
+        return None  # os.kill(pid, 0) would send it Ctrl-C there
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether it exists
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False  # another user's process, or not a pid: keep the file
+    except OSError:
+        return None
+    return False
+
+
+def _umask() -> int:
+    """The process's umask: read from /proc where it can be (os.umask can only
+    be read by setting it, which races with other threads making files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _read_header(f: BufferedReader) -> Tuple[Dict[str, str], Dict[str, Tuple[str, Shape, int]], int]:
+    """Parse and check the header of the safetensors file open as ``f``,
+    without trusting it.
+
+    Returns (metadata dict of str, {name: (dtype name, shape, offset of its
+    data in the file)}, file size).  The file layout is: 8 bytes
+    little-endian header length n, n bytes of JSON {name: {"dtype", "shape",
+    "data_offsets": [begin, end]}, "__metadata__": {str: str}}, then the
+    tensor data, offsets relative to its start."""
+    size = os.fstat(f.fileno()).st_size
+    head = f.read(8)
+    if len(head) < 8:
+        raise ValueError("the file is %d bytes long, too short for a safetensors header" % size)
+    n = int.from_bytes(head, "little")
+    if n > size - 8 or n > _MAX_HEADER_BYTES:
+        raise ValueError("the header declares %d bytes but the file has %d after the size field"
+                         " (at most %d allowed)" % (n, size - 8, _MAX_HEADER_BYTES))
+    raw = f.read(n)
+    if len(raw) < n:
+        raise ValueError("the file ended inside its header")
     data_len = size - 8 - n
     try:
         header = json.loads(raw.decode("utf-8"))
@@ -160,13 +301,23 @@ def _read_header(path: str) -> Tuple[Dict[str, str], Dict[str, Tuple[str, Shape]
         if offsets[1] - offsets[0] != n_bytes:
             raise ValueError("tensor %r: shape %s of %s needs %d bytes; its data_offsets give %d"
                              % (name, shape, dtype, n_bytes, offsets[1] - offsets[0]))
-        tensors[name] = (_DTYPES[dtype], tuple(shape))
+        tensors[name] = (_DTYPES[dtype], tuple(shape), 8 + n + offsets[0])
         spans.append(tuple(offsets))
     spans.sort()
     for (_, end), (begin, _) in zip(spans, spans[1:]):
         if begin < end:
             raise ValueError("the tensors' data_offsets overlap")
-    return metadata, tensors
+    return metadata, tensors, size
+
+
+def _read_tensor(f: BufferedReader, dtype: str, shape: Shape, offset: int) -> npt.NDArray[Any]:
+    """One tensor's data from the open file: little-endian as safetensors
+    stores it, in the machine's byte order."""
+    values = np.empty(shape, dtype=np.dtype(dtype).newbyteorder("<"))
+    f.seek(offset)
+    if f.readinto(values.data) != values.nbytes:
+        raise ValueError("the file ended inside the tensor data (truncated while it was read?)")
+    return values.astype(dtype, copy=False)
 
 
 def _int(value: object, what: str, minimum: int = 1, maximum: int = 2 ** 62) -> int:
@@ -246,55 +397,70 @@ def load(path: PathLike) -> Network:
     >>> all((a == b).all() for a, b in zip(same.get_weights(), net.get_weights()))
     True
     """
-    from safetensors import safe_open
+    return load_with_metadata(path)[0]
 
-    from .layers import Dense
-    from .network import Network, check_architecture
 
+def load_with_metadata(path: PathLike) -> Tuple[Network, Dict[str, str]]:
+    """:func:`load`, and the file's safetensors metadata (every key, e.g. the
+    command line's preprocessing), both from one read of one file."""
     path = os.fspath(path)
-    try:
-        metadata, header = _read_header(path)
-    except ValueError as exc:
-        raise ValueError("%s is not a readable safetensors file: %s" % (path, exc)) from None
-    try:
-        if "pynn" not in metadata:
-            raise ValueError("it has no pynn metadata; it was not written by Network.save")
+    with open(path, "rb") as f:  # everything below reads this one handle: one file, even if replaced meanwhile
         try:
-            meta = json.loads(metadata["pynn"])
-        except (ValueError, RecursionError) as exc:
-            raise ValueError("its pynn metadata is not valid JSON: %s" % (exc,)) from None
-        layers, loss, dtype, optimizer, step, dropout_seed = _check_meta(meta)
-        check_architecture(layers, loss)  # sizes chain, softmax last, loss fits: what Network() checks
-        dense = [layer for layer in layers if isinstance(layer, Dense)]
-        # the declared architecture against the tensors the file really holds
-        # (whose sizes the file size bounds), before allocating anything
-        expected: Dict[str, Shape] = {}
-        for i, layer in zip(dense_positions(layers), dense):
-            expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
-            expected["layers.%d.b" % i] = (layer.n_out,)
-        n_params = sum(l.n_params for l in dense)
-        if optimizer.slots():
-            expected["optimizer.state"] = (optimizer.slots() * n_params,)
-        if set(header) != set(expected):
-            raise ValueError("it holds tensors %s; its metadata declares %s" % (sorted(header), sorted(expected)))
-        for key, shape in expected.items():
-            if header[key] != (dtype, shape):
-                raise ValueError("tensor %s has shape %s and dtype %s; expected %s and %s"
-                                 % (key, header[key][1], header[key][0], shape, dtype))
-    except ValueError as exc:
-        raise ValueError("%s is not a valid pynn model file: %s" % (path, exc)) from None
+            metadata, header, _ = _read_header(f)
+        except ValueError as exc:
+            raise ValueError("%s is not a readable safetensors file: %s" % (path, exc)) from None
+        try:
+            layers, loss, dtype, optimizer, step, dropout_seed, expected = _check_model(metadata, header)
+        except ValueError as exc:
+            raise ValueError("%s is not a valid pynn model file: %s" % (path, exc)) from None
+        tensors = {}
+        for key in expected:
+            try:
+                tensors[key] = _read_tensor(f, *header[key])
+            except ValueError as exc:
+                raise ValueError("%s: tensor %s: %s" % (path, key, exc)) from None
+            if not np.isfinite(tensors[key]).all():
+                raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
+    return _build(layers, loss, dtype, optimizer, step, dropout_seed, tensors), metadata
+
+
+def _check_model(metadata: Dict[str, str], header: Dict[str, Tuple[str, Shape, int]]
+                 ) -> Tuple[List[Layer], str, str, Optimizer, int, int, Dict[str, Shape]]:
+    """The "pynn" metadata checked, and against the tensors the file holds
+    (whose sizes the file size bounds), before anything is allocated:
+    (layers, loss, dtype, optimizer, step, dropout seed, {tensor: shape})."""
+    from .layers import Dense
+    from .network import check_architecture
+
+    if "pynn" not in metadata:
+        raise ValueError("it has no pynn metadata; it was not written by Network.save")
     try:
-        with safe_open(path, framework="numpy") as f:
-            tensors = {key: f.get_tensor(key) for key in f.keys()}
-    except OSError:
-        raise
-    except Exception as exc:  # safetensors raises its own error types for bad files
-        raise ValueError("%s is not a readable safetensors file: %s" % (path, exc)) from None
-    for key, value in tensors.items():
-        if value.shape != expected[key] or value.dtype != dtype:  # the file changed under us
-            raise ValueError("%s: tensor %s changed while it was read" % (path, key))
-        if not np.isfinite(value).all():
-            raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
+        meta = json.loads(metadata["pynn"])
+    except (ValueError, RecursionError) as exc:
+        raise ValueError("its pynn metadata is not valid JSON: %s" % (exc,)) from None
+    layers, loss, dtype, optimizer, step, dropout_seed = _check_meta(meta)
+    check_architecture(layers, loss)  # sizes chain, softmax last, loss fits: what Network() checks
+    dense = [layer for layer in layers if isinstance(layer, Dense)]
+    expected: Dict[str, Shape] = {}
+    for i, layer in zip(dense_positions(layers), dense):
+        expected["layers.%d.W" % i] = (layer.n_in, layer.n_out)
+        expected["layers.%d.b" % i] = (layer.n_out,)
+    n_params = sum(l.n_params for l in dense)
+    if optimizer.slots():
+        expected["optimizer.state"] = (optimizer.slots() * n_params,)
+    if set(header) != set(expected):
+        raise ValueError("it holds tensors %s; its metadata declares %s" % (sorted(header), sorted(expected)))
+    for key, shape in expected.items():
+        if header[key][:2] != (dtype, shape):
+            raise ValueError("tensor %s has shape %s and dtype %s; expected %s and %s"
+                             % (key, header[key][1], header[key][0], shape, dtype))
+    return layers, loss, dtype, optimizer, step, dropout_seed, expected
+
+
+def _build(layers: List[Layer], loss: str, dtype: str, optimizer: Optimizer, step: int, dropout_seed: int,
+           tensors: Dict[str, npt.NDArray[Any]]) -> Network:
+    from .network import Network
+
     net = Network(layers, loss=loss, optimizer=optimizer, dtype=dtype)
     weights = [tensors["layers.%d.%s" % (i, name)] for i in dense_positions(layers) for name in "Wb"]
     net._restore(weights, tensors.get("optimizer.state"), step, dropout_seed)
