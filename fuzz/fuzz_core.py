@@ -3,7 +3,7 @@ hand them (issue 5).
 
 Each input decides a small network (widths, activations, dropout, loss,
 optimizer and its hyperparameters, dtype) and a batch (shape, dtype, memory order, strides,
-NaN/inf placements, labels possibly out of range), then runs predict,
+misaligned data, NaN/inf placements, labels possibly out of range), then runs predict,
 evaluate, gradients, train_step and a short fit on the C backend.  The only
 acceptable failures are ValueError, TypeError and pynn.DivergenceError;
 anything else -- another exception, a crash, a sanitizer report -- is a
@@ -53,8 +53,12 @@ def make_array(c, shape, dtype):
         if values.size:
             values.flat[c.int(0, values.size - 1)] = c.pick([np.nan, np.inf, -np.inf, 1e30])
     arr = values.astype(dtype)
-    layout = c.int(0, 3)
-    if layout == 1 and arr.ndim == 2:
+    layout = c.int(0, 4)
+    if layout == 4:  # misaligned: the data starts one byte into a buffer (np.frombuffer(..., offset=1))
+        buf = bytearray(arr.nbytes + 1)
+        buf[1:] = arr.tobytes()
+        arr = np.frombuffer(buf, dtype=arr.dtype, offset=1).reshape(arr.shape)
+    elif layout == 1 and arr.ndim == 2:
         arr = np.asfortranarray(arr)
     elif layout == 2 and arr.ndim == 2:
         wide = np.zeros((arr.shape[0] * 2, arr.shape[1]), dtype=arr.dtype)
@@ -91,6 +95,10 @@ def one_case(c):
     X = make_array(c, (n, sizes[0] + c.pick([0, 0, 0, 1])), c.pick([np.float16, np.float32, np.float64, np.int32]))
     if loss == "cross_entropy" and c.int(0, 1):
         y = np.random.default_rng(c.int(0, 99)).integers(-1 if c.int(0, 9) == 0 else 0, sizes[-1], size=n)
+        if c.int(0, 3) == 0:  # int64 labels at a misaligned address
+            buf = bytearray(y.nbytes + 3)
+            buf[3:] = y.tobytes()
+            y = np.frombuffer(buf, dtype=y.dtype, offset=3)
     elif loss == "binary_cross_entropy":
         y = (make_array(c, (n, sizes[-1]), np.float64) > 0).astype(float)
     else:

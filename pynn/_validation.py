@@ -39,14 +39,29 @@ def as_matrix(value: ArrayLike, name: str, n_cols: int, dtype: np.dtype[Any]) ->
     Values are not inspected here: the backends check that they are finite
     (the C core while it reads them), see ``nonfinite_error``."""
     if (type(value) is np.ndarray and value.dtype is dtype and value.ndim == 2
-            and value.shape[1] == n_cols and value.shape[0] >= 1 and value.flags.c_contiguous):
+            and value.shape[1] == n_cols and value.shape[0] >= 1 and aligned_and_contiguous(value)):
         return value  # the fast path: already what the kernels read
     arr = as_array(value, name)
     if arr.ndim != 2 or arr.shape[1] != n_cols or arr.shape[0] < 1:
         hint = " (for one sample use %s.reshape(1, -1))" % name if arr.ndim == 1 else ""
         raise ValueError("%s must have shape (N, %d) with N >= 1; got shape %s%s"
                          % (name, n_cols, arr.shape, hint))
-    return np.ascontiguousarray(arr, dtype=dtype)
+    return kernel_array(arr, dtype)
+
+
+def aligned_and_contiguous(arr: npt.NDArray[Any]) -> bool:
+    """Whether the kernels may read ``arr`` in place: C-contiguous, and each
+    element at an address that is a multiple of its size (C reads a float at
+    a misaligned address as undefined behaviour; e.g. np.frombuffer(buf,
+    offset=1) makes such arrays)."""
+    flags = arr.flags
+    return bool(flags.c_contiguous and flags.aligned)
+
+
+def kernel_array(arr: npt.NDArray[Any], dtype: Any) -> npt.NDArray[Any]:
+    """``arr`` as a C-contiguous, aligned array of ``dtype``: itself when it
+    already is one, else a copy."""
+    return np.require(arr, dtype=dtype, requirements=("C", "A"))
 
 
 def nonfinite_error(name: str) -> ValueError:

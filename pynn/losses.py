@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ._typing import ArrayLike, FloatArray, IntArray
-from ._validation import as_array, nonfinite_error
+from ._validation import aligned_and_contiguous, as_array, kernel_array, nonfinite_error
 
 #: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
 CODES: Dict[str, int] = {"mse": 0, "mae": 1, "huber": 2, "binary_cross_entropy": 3, "cross_entropy": 4}
@@ -68,7 +68,7 @@ def prepare_targets(loss: str, y: ArrayLike, n_rows: int, n_out: int, dtype: np.
     ``Y`` is None and ``labels`` an int64 array (N,); otherwise ``Y`` is a
     C-contiguous array of ``dtype`` with shape (N, n_out) and ``labels`` None.
     """
-    if type(y) is np.ndarray and y.flags.c_contiguous and y.shape[:1] == (n_rows,):
+    if type(y) is np.ndarray and y.shape[:1] == (n_rows,) and aligned_and_contiguous(y):
         # fast paths: already what the kernels read
         if y.ndim == 1 and y.dtype is _INT64 and loss == "cross_entropy":
             return None, y
@@ -85,7 +85,7 @@ def prepare_targets(loss: str, y: ArrayLike, n_rows: int, n_out: int, dtype: np.
         expected = "(N,) class labels or (N, %d)" % n_out if loss == "cross_entropy" else (
             "(N,) or (N, 1)" if n_out == 1 else "(N, %d)" % n_out)
         raise ValueError("y must have shape %s for loss %r; got shape %s" % (expected, loss, arr.shape))
-    return np.ascontiguousarray(arr, dtype=dtype), None
+    return kernel_array(arr, dtype), None
 
 
 def _class_labels(arr: npt.NDArray[Any]) -> IntArray:
@@ -96,7 +96,7 @@ def _class_labels(arr: npt.NDArray[Any]) -> IntArray:
         raise TypeError("y must hold integer class labels; got dtype %s" % arr.dtype)
     if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
         raise ValueError("class labels in y are too large")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return kernel_array(arr, np.int64)
 
 
 def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray], n_classes: int) -> None:
