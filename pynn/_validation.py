@@ -86,13 +86,16 @@ def as_float(value: object, name: str, minimum: Optional[float] = None, maximum:
     return value
 
 
-def as_int(value: object, name: str, minimum: int = 1) -> int:
-    """``value`` as an int >= minimum (bools refused), else TypeError/ValueError."""
+def as_int(value: object, name: str, minimum: int = 1, maximum: Optional[int] = None) -> int:
+    """``value`` as an int in [minimum, maximum] (bools refused), else TypeError/ValueError."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError("%s must be an int; got %r" % (name, value))
-    if value < minimum:
-        raise ValueError("%s must be >= %d; got %d" % (name, minimum, value))
-    return int(value)
+    number = int(value)
+    if number < minimum:
+        raise ValueError("%s must be >= %d; got %d" % (name, minimum, number))
+    if maximum is not None and number > maximum:
+        raise ValueError("%s must be <= %d; got %d" % (name, maximum, number))
+    return number
 
 
 def as_dtype(value: DTypeLike) -> np.dtype[Any]:

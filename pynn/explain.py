@@ -362,11 +362,19 @@ def _output_delta(loss: str, z: Float64Array, out: Float64Array, T: Float64Array
     return float(E), None, None, (out * T.sum(axis=1, keepdims=True) - T) / N
 
 
-def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
+#: default bound on the chain-rule terms an explanation keeps (rows × parameters):
+#: about 1 KB each, so the default keeps it near 100 MB and a few seconds
+MAX_TERMS = 100_000
+
+
+def explain_step(net: Network, X: ArrayLike, y: ArrayLike, max_terms: int = MAX_TERMS) -> Explanation:
     """Perform one training step of ``net`` on (X, y), as ``net.train_step``,
     and return an :class:`Explanation` of it computed with the chain rule in
     float64 (see the module's documentation).  Meant for small networks and a
-    few samples: the table has a row per neuron and per weight.
+    few samples: the table has a row per neuron and per weight, and keeps one
+    chain-rule term per sample and parameter.  If rows × parameters is above
+    ``max_terms`` it raises ValueError before doing anything (the step is not
+    made): pass fewer rows, a smaller network, or a larger ``max_terms``.
 
     Matt Mazur's worked 2-2-2 example, whose numbers it reproduces:
 
@@ -386,6 +394,13 @@ def explain_step(net: Network, X: ArrayLike, y: ArrayLike) -> Explanation:
     """
     plan = net._plan
     Xc, Y, labels = plan.batch(X, y)
+    terms = Xc.shape[0] * plan.n_params
+    if terms > max_terms:
+        raise ValueError(
+            "explain_step keeps a chain-rule term for every sample and parameter: %d rows x %d parameters = %d "
+            "terms, more than max_terms=%d (about 1 KB each). Pass fewer rows (e.g. X[:%d]), explain a smaller "
+            "network, or raise max_terms" % (Xc.shape[0], plan.n_params, terms, max_terms,
+                                             max(1, max_terms // plan.n_params)))
     x = Xc.astype(np.float64)
     if labels is not None:
         T = np.zeros((x.shape[0], net.n_outputs))

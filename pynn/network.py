@@ -466,11 +466,12 @@ class Network:
         from .serialization import save
         save(self, path)
 
-    def explain_step(self, X: ArrayLike, y: ArrayLike) -> Explanation:
+    def explain_step(self, X: ArrayLike, y: ArrayLike, max_terms: int = 100_000) -> Explanation:
         """Perform one training step, as :meth:`train_step`, and return it
         recomputed with the chain rule, neuron by neuron and weight by weight,
         as a :class:`pynn.explain.Explanation` (``print`` it for the table).
-        See :mod:`pynn.explain`.
+        It keeps a term per sample and parameter: above ``max_terms`` of them
+        it raises ValueError, saying what to pass.  See :mod:`pynn.explain`.
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(1, 1, "sigmoid")], loss="mse", optimizer=pynn.SGD(lr=1.0),
@@ -484,7 +485,7 @@ class Network:
         [[0.5]]
         """
         from .explain import explain_step
-        return explain_step(self, X, y)
+        return explain_step(self, X, y, max_terms)
 
     def __getstate__(self) -> Dict[str, Any]:
         # pickling (copy.deepcopy, scikit-learn's clone): the plan pickles its

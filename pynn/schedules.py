@@ -35,7 +35,14 @@ class Schedule:
 
     def __call__(self, epoch: int) -> float:
         epoch = as_int(epoch, "epoch", minimum=0)
-        return float(self.lr_at(epoch))
+        try:
+            lr = float(self.lr_at(epoch))
+        except OverflowError:  # a growing schedule (drop > 1) far enough out
+            lr = math.inf
+        if not math.isfinite(lr):
+            raise ValueError("%r gives no finite learning rate at epoch %d: the rate grows past the largest "
+                             "float; use a factor <= 1 or fewer epochs" % (self, epoch))
+        return lr
 
     def lr_at(self, epoch: int) -> float:
         raise NotImplementedError

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -28,6 +29,11 @@ if TYPE_CHECKING:
 
 # Seconds of training per call into the backend during fit (see _Pace).
 _CHUNK_SECONDS = 0.05
+# The largest batch_size: the C core counts rows in int64.
+_MAX_BATCH = 2 ** 62
+# Networks with a fit running, and how many (a callback may call fit again):
+# only the outermost one sets net.history.
+_FITTING: "weakref.WeakKeyDictionary[Network, int]" = weakref.WeakKeyDictionary()
 
 # verbose=1 draws its progress bar with tqdm when it is installed; set this to
 # False to get pynn's own plain in-place line instead.
@@ -369,6 +375,11 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     state and step count of a completed step (the chunk of batches that was
     running is rolled back) and ``net.history`` holding the finished epochs.
 
+    ``net.history`` is this History, set when fit starts.  A fit called while
+    another runs on the same network (from a callback, or from another
+    thread) trains and returns its own History, and leaves ``net.history``
+    to the first.
+
     Divergence: if a batch's loss or gradient is NaN or infinite, or its
     update makes a weight (or the optimizer state) NaN or infinite -- e.g. a
     learning rate far too large -- fit raises :class:`pynn.DivergenceError`
@@ -377,7 +388,7 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     optimizer state and step count it had after the last good batch.
     """
     epochs = as_int(epochs, "epochs", minimum=0)
-    batch_size = as_int(batch_size, "batch_size")
+    batch_size = as_int(batch_size, "batch_size", maximum=_MAX_BATCH)
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
         raise ValueError("verbose must be 0, 1 or 2; got %r" % (verbose,))
     validation_split = as_float(validation_split, "validation_split", 0.0, 1.0, max_inclusive=False)
@@ -410,14 +421,31 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     history = History()
     history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n, "steps": n_batches,
                       "verbose": verbose}
-    net.history = history
+    outermost = not _FITTING.get(net)
+    if outermost:
+        net.history = history
+    _FITTING[net] = _FITTING.get(net, 0) + 1
+    try:
+        _run_epochs(net, history, X, Y, labels, val, epochs, batch_size, shuffle, verbose, callbacks, n, n_batches)
+    finally:
+        _FITTING[net] -= 1
+        if not _FITTING[net]:
+            del _FITTING[net]
+    return history
+
+
+def _run_epochs(net: Network, history: History, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+            val: Optional[Tuple[FloatArray, Optional[FloatArray], Optional[IntArray]]], epochs: int,
+                batch_size: int, shuffle: bool, verbose: int, callbacks: List[Callback], n: int,
+                n_batches: int) -> None:
+    """fit's loop over epochs, once its arguments are checked; records into ``history``."""
     net.stop_training = False
     for cb in callbacks:
         cb.set_model(net)
         cb.on_train_begin({})
     # batches run in chunks of whole batches between progress reports (about
-    # 50 ms each, see Network._chunk_rows); one batch per chunk when a
-    # callback wants to hear about each batch
+    # 50 ms each, see _Pace); one batch per chunk when a callback wants to
+    # hear about each batch
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     logs = {}
@@ -429,7 +457,7 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
         start = time.perf_counter()
         data = _Data(X, Y, labels)
         if shuffle:
-            order = plan.rng.permutation(n)
+            order = net._plan.rng.permutation(n)
             data = _Data(X[order], None if Y is None else Y[order], None if labels is None else labels[order])
         bar = _Bar(epoch, epochs, n_batches) if verbose == 1 else None
         total = correct = 0.0
@@ -465,4 +493,3 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
             break
     for cb in callbacks:
         cb.on_train_end(dict(logs))
-    return history
