@@ -213,14 +213,16 @@ class Workspace:
         Making a view costs about a microsecond, as much as a whole training
         step of a tiny network; a training loop that passes the same small
         arrays again reuses their views.  The cache holds the array itself,
-        so its memory cannot move or be freed while the view exists."""
+        so its memory cannot move or be freed while the view exists; only
+        small arrays that own their memory are kept (a slice would keep its
+        whole base alive: fit's shuffled epoch, say)."""
         if array is None:
             return ffi.NULL
         last = self.views[slot]
         if last is not None and last[0] is array:
             return last[1]
         v = ffi.from_buffer(array_type, array)
-        if array.nbytes <= _CACHE_BYTES:
+        if array.nbytes <= _CACHE_BYTES and array.base is None:
             self.views[slot] = (array, v)
         return v
 
