@@ -404,7 +404,7 @@ def load_with_metadata(path: PathLike) -> Tuple[Network, Dict[str, str]]:
     """:func:`load`, and the file's safetensors metadata (every key, e.g. the
     command line's preprocessing), both from one read of one file."""
     path = os.fspath(path)
-    with open(path, "rb") as f:  # everything below reads this one handle: one file, even if replaced meanwhile
+    with _open_regular(path) as f:  # everything below reads this one handle: one file, even if replaced meanwhile
         try:
             metadata, header, _ = _read_header(f)
         except ValueError as exc:
@@ -422,6 +422,23 @@ def load_with_metadata(path: PathLike) -> Tuple[Network, Dict[str, str]]:
             if not np.isfinite(tensors[key]).all():
                 raise ValueError("%s: tensor %s contains NaN or infinity" % (path, key))
     return _build(layers, loss, dtype, optimizer, step, dropout_seed, tensors), metadata
+
+
+def _open_regular(path: str) -> BufferedReader:
+    """``path`` opened for reading, refused (ValueError) unless it is a regular
+    file: opening a FIFO to read would wait for a writer forever, and a device
+    has no end."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise ValueError("%s is not a regular file (%s); pynn loads model files only"
+                             % (path, "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "special"))
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def _check_model(metadata: Dict[str, str], header: Dict[str, Tuple[str, Shape, int]]

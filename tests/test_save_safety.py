@@ -2,7 +2,7 @@
 
 - save() writes through a symbolic link to its target (the link stays a link), creates a dangling
   link's target, and refuses what is not a regular file (a folder, a FIFO, a device node) with a
-  ValueError, leaving it untouched; a missing folder is named in the error; save("") writes
+  ValueError, leaving it untouched; load() refuses them too, at once (a FIFO would block it); a missing folder is named in the error; save("") writes
   nothing; parameters that are NaN or infinite are refused, so a good file is never replaced by
   one load() would refuse.
 - Temporary files of killed saves are removed by the next save into the folder once their
@@ -85,6 +85,26 @@ def test_save_refuses_a_device_node(tmp_path):
         with pytest.raises(ValueError, match="device"):
             _net().save(path)
     assert stat.S_ISCHR(os.lstat(node).st_mode) and link.is_symlink()
+
+
+def test_load_refuses_a_fifo_or_device_without_waiting(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    link = tmp_path / "m.safetensors"
+    link.symlink_to(fifo)
+    for path in (fifo, link):  # opening a FIFO to read would wait for a writer forever
+        with pytest.raises(ValueError, match="not a regular file.*FIFO"):
+            pynn.load(path)
+    with pytest.raises(ValueError, match="not a regular file.*device"):
+        pynn.load("/dev/zero")
+    with pytest.raises(ValueError, match="not a regular file.*folder"):
+        pynn.load(tmp_path)
+
+
+def test_load_through_a_symlink(tmp_path):
+    _net(1.5).save(tmp_path / "v1.safetensors")
+    (tmp_path / "current").symlink_to(tmp_path / "v1.safetensors")
+    assert all((w == 1.5).all() for w in _weights_of(tmp_path / "current"))
 
 
 def test_save_refuses_a_folder(tmp_path):
