@@ -44,7 +44,8 @@ typedef enum pynn_status {
     PYNN_ERR_X_NONFINITE = -4, /* the inputs hold NaN or infinity */
     PYNN_ERR_Y_NONFINITE = -5, /* the targets hold NaN or infinity */
     PYNN_ERR_Y_RANGE = -6,     /* a bce or cross-entropy target is outside [0, 1] */
-    PYNN_ERR_DIVERGED = -7     /* the loss or a gradient is not finite: no update was made */
+    PYNN_ERR_DIVERGED = -7,    /* the loss or a gradient is not finite: no update was made */
+    PYNN_ERR_WEIGHTS = -8      /* a sample weight is negative, NaN or infinite */
 } pynn_status;
 
 typedef enum pynn_activation {
@@ -181,11 +182,15 @@ int64_t pynn_matmul_pack_size_f64(const pynn_pool *pool, int64_t M, int64_t N, i
  * is the activated output for mse/mae/huber and the pre-activation logits for
  * bce/cross_entropy (then dout is the gradient with respect to the logits).
  * Targets are either y (batch, k) or, for cross-entropy only, labels (batch)
- * with values in [0, k); the other pointer is NULL.  *loss receives the mean
- * loss (accumulated in double); *n_correct, if not NULL, the number of
- * correctly classified rows (cross-entropy) or elements (bce). */
-int pynn_loss_f32(int32_t loss, int64_t batch, int64_t k, const float *out, const float *y, const int64_t *labels, float *dout, double *loss_value, double *n_correct);
-int pynn_loss_f64(int32_t loss, int64_t batch, int64_t k, const double *out, const double *y, const int64_t *labels, double *dout, double *loss_value, double *n_correct);
+ * with values in [0, k); the other pointer is NULL.  weights (batch), or NULL
+ * for all ones: the loss is the weighted mean sum_i w_i l_i / sum_i w_i of
+ * the rows' losses (a row's loss is the mean over its k elements for the
+ * elementwise losses), so an integer weight k counts a row k times; a batch
+ * whose weights sum to 0 has loss 0 and gradient 0.  *loss receives that
+ * mean (accumulated in double); *n_correct, if not NULL, the weighted count
+ * of correctly classified rows (cross-entropy) or elements (bce). */
+int pynn_loss_f32(int32_t loss, int64_t batch, int64_t k, const float *out, const float *y, const int64_t *labels, const float *weights, float *dout, double *loss_value, double *n_correct);
+int pynn_loss_f64(int32_t loss, int64_t batch, int64_t k, const double *out, const double *y, const int64_t *labels, const double *weights, double *dout, double *loss_value, double *n_correct);
 
 /* One optimizer update of n parameters in place, PyTorch's rule for
  * opt->kind.  grads (n) is read only; state has pynn_optimizer_state_size()
@@ -196,8 +201,10 @@ int pynn_optimizer_step_f64(const pynn_optimizer *opt, int64_t n, double *params
 /* ---- whole network, over the buffers in pynn_net ---- */
 
 /* The network functions check their inputs first (finite values, targets
- * in range, labels in [0, k)) and return a PYNN_ERR_* code before changing
- * anything if a check fails.
+ * in range, labels in [0, k), sample weights finite and >= 0) and return a
+ * PYNN_ERR_* code before changing anything if a check fails.  `weights`
+ * (batch rows), or NULL for all ones, weighs each row's loss as in
+ * pynn_loss.
  *
  * out (batch, sizes[n_layers]) = the network's output (probabilities for
  * sigmoid and softmax outputs).  X is (batch, sizes[0]). */
@@ -214,37 +221,45 @@ int pynn_logits_f64(const pynn_net *net, int64_t batch, const double *X, double 
  * cross-entropies; or labels (rows) in [0, sizes[n_layers]) for
  * cross-entropy.  Reads only n_layers, sizes and loss of net (no workspace
  * needed): for checking a whole data set before training on it. */
-int pynn_check_inputs_f32(const pynn_net *net, int64_t rows, const float *X, const float *y, const int64_t *labels);
-int pynn_check_inputs_f64(const pynn_net *net, int64_t rows, const double *X, const double *y, const int64_t *labels);
+int pynn_check_inputs_f32(const pynn_net *net, int64_t rows, const float *X, const float *y, const int64_t *labels, const float *weights);
+int pynn_check_inputs_f64(const pynn_net *net, int64_t rows, const double *X, const double *y, const int64_t *labels, const double *weights);
 
 /* Forward pass and loss of one batch (see pynn_loss_*), without gradients. */
-int pynn_evaluate_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
-int pynn_evaluate_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_evaluate_f32(const pynn_net *net, int64_t batch, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_value, double *n_correct);
+int pynn_evaluate_f64(const pynn_net *net, int64_t batch, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_value, double *n_correct);
 
 /* Forward, loss and backward: net->grads receives the gradient of the mean
  * loss of the batch; *loss_value the loss; *n_correct (may be NULL) as in
  * pynn_loss_*.  step (>= 1) is the update index whose dropout masks to use:
  * opt->step + 1 gives the gradient the next train step would apply. */
-int pynn_gradients_f32(const pynn_net *net, int64_t step, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
-int pynn_gradients_f64(const pynn_net *net, int64_t step, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_gradients_f32(const pynn_net *net, int64_t step, int64_t batch, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_value, double *n_correct);
+int pynn_gradients_f64(const pynn_net *net, int64_t step, int64_t batch, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_value, double *n_correct);
 
 /* One training step: pynn_gradients, then the optimizer update of
  * net->params.  opt->step counts updates: it is incremented, then used as
  * the index of this update (and of its dropout masks).  *loss_value and *n_correct describe the batch
  * before the update.  If the loss or any gradient is NaN or infinite the
  * step returns PYNN_ERR_DIVERGED without updating anything. */
-int pynn_train_step_f32(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, double *loss_value, double *n_correct);
-int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, double *loss_value, double *n_correct);
+int pynn_train_step_f32(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_value, double *n_correct);
+int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_value, double *n_correct);
+
+/* One optimizer update of net->params from the gradients already in
+ * net->grads (written there by the caller): opt->step is incremented and
+ * used as the update's index.  PYNN_ERR_DIVERGED, with nothing changed, if a
+ * gradient is NaN or infinite. */
+int pynn_apply_gradients_f32(const pynn_net *net, pynn_optimizer *opt);
+int pynn_apply_gradients_f64(const pynn_net *net, pynn_optimizer *opt);
 
 /* Training on rows [0, n_rows) of X (with y or labels) in consecutive
  * batches of batch_size rows (the last may be smaller): one train step per
  * batch, every row checked before the first update.  The workspace must
  * hold a batch of batch_size rows.  *loss_sum receives the sum over batches
- * of loss * rows, *n_correct the total of n_correct.  On PYNN_ERR_DIVERGED
+ * of loss * rows (loss * the batch's weight sum, with weights), *n_correct
+ * the total of n_correct.  On PYNN_ERR_DIVERGED
  * the batches before the failing one have been applied (opt->step says how
  * many updates were made in all) and *loss_sum covers those batches. */
-int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, double *loss_sum, double *n_correct);
-int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, double *loss_sum, double *n_correct);
+int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_sum, double *n_correct);
+int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_sum, double *n_correct);
 
 /* END CDEF */
 

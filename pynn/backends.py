@@ -30,32 +30,38 @@ if TYPE_CHECKING:
 
         Arrays come checked and converted (``Plan.batch``): X (N, n_in) and Y
         (N, n_out) C-contiguous in the plan's dtype, or int64 class labels
-        (N,) instead of Y.  Values are checked by the backend itself, with the
+        (N,) instead of Y; sample weights (N,) in the plan's dtype or None.  Values are checked by the backend itself, with the
         same errors on both (non-finite X or y, labels or probabilities out of
         range), before anything changes.
         """
 
         def check_inputs(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray],
-                         labels: Optional[IntArray]) -> None:
+                         labels: Optional[IntArray], weights: Optional[FloatArray] = None) -> None:
             """Raise as a training call would for these values (pynn_check_inputs_*)."""
 
         def predict(self, plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
             """(N, n_out) outputs, or the last layer's pre-activations (pynn_predict_*)."""
 
         def evaluate(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray],
-                     labels: Optional[IntArray]) -> Tuple[float, float]:
-            """(mean loss, number correct), no dropout (pynn_evaluate_*)."""
+                     labels: Optional[IntArray], weights: Optional[FloatArray] = None) -> Tuple[float, float]:
+            """(weighted mean loss, weighted number correct), no dropout (pynn_evaluate_*)."""
 
         def gradients(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-                      step: int) -> Tuple[float, float]:
+                      weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
             """plan.grads = dLoss/dparams with update ``step``'s dropout masks;
             (loss, correct) (pynn_gradients_*)."""
 
         def train_rows(self, plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
-                       labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
+                       labels: Optional[IntArray], weights: Optional[FloatArray],
+                       batch_size: int) -> Tuple[float, float]:
             """One update per consecutive batch of ``batch_size`` rows; (sum of
-            loss * rows, number correct); optimizer.step counts the updates
-            made, also when DivergenceError is raised (pynn_train_rows_*)."""
+            loss * rows -- or * the batch's weight sum --, number correct);
+            optimizer.step counts the updates made, also when DivergenceError
+            is raised (pynn_train_rows_*)."""
+
+        def apply_gradients(self, plan: Plan, optimizer: Optimizer) -> None:
+            """One update from the gradients in plan.grads; DivergenceError,
+            nothing changed, if one is not finite (pynn_apply_gradients_*)."""
 
 _NAMES = ("c", "numpy")
 

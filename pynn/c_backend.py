@@ -49,6 +49,8 @@ def _check(status: int, plan: Plan, labels: Optional[IntArray] = None) -> None:
         raise losses.label_error(labels, plan.n_out)
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE)
+    if status == lib.PYNN_ERR_WEIGHTS:
+        raise losses.weights_error()
     if status == lib.PYNN_ERR_WORKSPACE:
         raise RuntimeError("pynn bug: workspace too small for the batch")
     raise RuntimeError("pynn bug: the C core rejected its arguments (status %d)" % status)
@@ -104,6 +106,7 @@ class CPlan:
         self.gradients_fn = getattr(lib, "pynn_gradients" + suffix)
         self.train_rows_fn = getattr(lib, "pynn_train_rows" + suffix)
         self.check_fn = getattr(lib, "pynn_check_inputs" + suffix)
+        self.apply_fn = getattr(lib, "pynn_apply_gradients" + suffix)
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
         self.keep: List[Any] = []  # what the struct points into
         self.base = s = ffi.new("pynn_net *")
@@ -251,10 +254,11 @@ def _view(array_type: str, array: Optional[Any]) -> Any:
     return ffi.NULL if array is None else ffi.from_buffer(array_type, array)
 
 
-def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
+def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+                 weights: Optional[FloatArray] = None) -> None:
     c = plan.c or _cplan(plan)
-    _check(c.check_fn(c.base, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels)),
-           plan, labels)
+    _check(c.check_fn(c.base, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels),
+                      _view(c.array, weights)), plan, labels)
 
 
 def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
@@ -277,12 +281,13 @@ def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
     return out
 
 
-def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
+def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+             weights: Optional[FloatArray] = None) -> Tuple[float, float]:
     c = plan.c or _cplan(plan)
     ws = c.borrow(X.shape[0])
     try:
         status = c.evaluate_fn(ws.struct, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels),
-                               ws.out, ws.correct)
+                               _view(c.array, weights), ws.out, ws.correct)
         result = ws.out[0], ws.out[1]
     finally:
         c.free.append(ws)
@@ -291,16 +296,26 @@ def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optiona
 
 
 def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-              step: int) -> Tuple[float, float]:
+              weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
     c = plan.c or _cplan(plan)
     ws = c.training(X.shape[0])
     _check(c.gradients_fn(ws.struct, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
-                          _view("int64_t[]", labels), ws.out, ws.correct), plan, labels)
+                          _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct), plan, labels)
     return ws.out[0], ws.out[1]
 
 
+def apply_gradients(plan: Plan, optimizer: Optimizer) -> None:
+    """One optimizer update of plan.params from plan.grads, on the pool's threads."""
+    c = plan.c or _cplan(plan)
+    ws = c.training(1)  # for its struct's threads
+    opt = c.sync_optimizer(optimizer)
+    status = c.apply_fn(ws.struct, opt)
+    optimizer.step = opt.step
+    _check(status, plan)
+
+
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
-               labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
+               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, in one
     C call; returns (sum of loss * batch rows, number correct)."""
     c = plan.c or _cplan(plan)
@@ -321,7 +336,8 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         vx, vy, vl = ws.cached_view(X, 0, c.array), ws.cached_view(Y, 1, c.array), ws.cached_view(labels, 2, "int64_t[]")
         if ws.views[0] is not None and ws.views[0][0] is X:  # small enough to be cached
             ws.last, ws.last_views = (X, Y, labels), (vx, vy, vl)
-    status = c.train_rows_fn(ws.struct, opt, n, batch_size, vx, vy, vl, ws.out, ws.correct)
+    status = c.train_rows_fn(ws.struct, opt, n, batch_size, vx, vy, vl,
+                             ffi.NULL if weights is None else ffi.from_buffer(c.array, weights), ws.out, ws.correct)
     steps_before, optimizer.step = optimizer.step, opt.step
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)

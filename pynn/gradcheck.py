@@ -57,7 +57,7 @@ def gradcheck(net: Network, X: ArrayLike, y: ArrayLike, eps: float = 1e-6, atol:
 
     def loss() -> float:
         if plan.has_dropout:  # the training loss, with the masks gradients() used
-            return backends.implementation().gradients(plan, X, Y, labels, step)[0]
+            return backends.implementation().gradients(plan, X, Y, labels, None, step)[0]
         return twin.evaluate(X, target)["loss"]
 
     numeric = np.empty_like(analytic)

@@ -34,7 +34,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import numpy.typing as npt
 
-from ._typing import ArrayLike, FloatArray, IntArray
+from ._typing import ArrayLike, Float64Array, FloatArray, IntArray
 from ._validation import aligned_and_contiguous, as_array, kernel_array, nonfinite_error
 
 #: name -> code in the C core (enum pynn_loss in csrc/pynn.h)
@@ -99,9 +99,70 @@ def _class_labels(arr: npt.NDArray[Any]) -> IntArray:
     return kernel_array(arr, np.int64)
 
 
-def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray], n_classes: int) -> None:
+def prepare_weights(sample_weight: Optional[ArrayLike], n_rows: int, dtype: np.dtype[Any]) -> Optional[FloatArray]:
+    """``sample_weight`` checked (one real, finite, non-negative value per row,
+    not all zero) and converted to what the kernels read; None stays None."""
+    if sample_weight is None:
+        return None
+    arr = as_array(sample_weight, "sample_weight")
+    if arr.shape != (n_rows,):
+        raise ValueError("sample_weight must have shape (%d,), one weight per row of X; got shape %s"
+                         % (n_rows, arr.shape))
+    values = arr.astype(np.float64)
+    if not np.isfinite(values).all() or (values < 0).any():
+        raise weights_error()
+    if n_rows and not values.any():
+        raise ValueError("sample_weight must not be all zero (the weighted mean would be 0/0)")
+    with np.errstate(over="ignore"):
+        weights = kernel_array(arr, dtype)
+    if not np.isfinite(weights).all():
+        raise ValueError("sample_weight has values too large for %s" % dtype)
+    return weights
+
+
+def class_weights(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray], n_out: int,
+                  class_weight: Any) -> Float64Array:
+    """Per-row weights from ``class_weight``: a dict {label: weight} (labels
+    missing from it weigh 1) or "balanced" (n_rows / (n_classes * count of
+    the row's class), as scikit-learn).  Class labels: the int labels of
+    cross-entropy, or the 0/1 targets of a one-output binary_cross_entropy."""
+    if labels is None:
+        if loss == "binary_cross_entropy" and n_out == 1 and Y is not None and np.isin(Y, (0, 1)).all():
+            labels = Y[:, 0].astype(np.int64)
+        else:
+            raise ValueError("class_weight needs class labels: integer labels with loss 'cross_entropy', or 0/1 "
+                             "targets with a one-output 'binary_cross_entropy' (use sample_weight otherwise)")
+    n_classes = max(n_out, 2)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError("class_weight must be a dict {label: weight} or 'balanced'; got %r" % (class_weight,))
+        counts = np.bincount(labels, minlength=n_classes).astype(np.float64)
+        present = counts > 0
+        table = np.ones(n_classes)
+        table[present] = labels.size / (present.sum() * counts[present])
+    elif isinstance(class_weight, dict):
+        table = np.ones(n_classes)
+        for label, weight in class_weight.items():
+            if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < n_classes:
+                raise ValueError("class_weight has label %r; the labels are 0 .. %d" % (label, n_classes - 1))
+            if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) \
+                    or not np.isfinite(weight) or weight < 0:
+                raise ValueError("class_weight[%r] must be a finite number >= 0; got %r" % (label, weight))
+            table[label] = float(weight)
+    else:
+        raise TypeError("class_weight must be a dict {label: weight} or 'balanced'; got %r" % (class_weight,))
+    return table[labels]
+
+
+def weights_error() -> ValueError:
+    return ValueError("sample_weight must hold finite numbers >= 0")
+
+
+def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray], n_classes: int,
+                 weights: Optional[FloatArray] = None) -> None:
     """The value checks the C core makes while it reads targets, for the
-    numpy backend: finite, probabilities in [0, 1], labels in range."""
+    numpy backend: finite, probabilities in [0, 1], labels in range,
+    weights finite and >= 0."""
     if Y is not None:
         if not np.isfinite(Y).all():
             raise nonfinite_error("y")
@@ -109,11 +170,14 @@ def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray],
             raise range_error(loss)
     if labels is not None and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise label_error(labels, n_classes)
+    if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
+        raise weights_error()
 
 
-def metrics(loss: str, mean_loss: float, correct: float, n_rows: int, n_out: int) -> Dict[str, float]:
+def metrics(loss: str, mean_loss: float, correct: float, n_rows: float, n_out: int) -> Dict[str, float]:
     """{"loss"} plus "accuracy" for the classifiers: ``correct`` counts rows
-    (cross-entropy) or elements (binary cross-entropy, n_out per row)."""
+    (cross-entropy) or elements (binary cross-entropy, n_out per row), each
+    by its weight when there are sample weights (``n_rows`` is then their sum)."""
     result = {"loss": float(mean_loss)}
     if loss == "cross_entropy":
         result["accuracy"] = float(correct) / n_rows
@@ -132,41 +196,60 @@ def label_error(labels: IntArray, n_classes: int) -> ValueError:
 
 
 def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-               want_grad: bool = True) -> Tuple[float, Optional[FloatArray], float]:
+               weights: Optional[FloatArray] = None, want_grad: bool = True
+               ) -> Tuple[float, Optional[FloatArray], float]:
     """The numpy twin of pynn_loss_* in csrc/losses.inc.
 
     ``out`` is (N, K): logits for the fused losses, outputs otherwise.
+    ``weights`` (N,) or None: the weighted mean of the rows' losses, as in C.
     Returns ``(mean_loss, grad or None, n_correct)`` with the loss as a Python
     float accumulated in float64 and the gradient in out's dtype.
     """
     dt = out.dtype.type
     n_rows, k = out.shape
+    w = None if weights is None else weights.astype(np.float64)
+    # the weighted mean's denominator: unit * (sum of weights, or rows)
+    unit = 1 if loss == "cross_entropy" else k
+    denom = float(unit * (n_rows if w is None else w.sum()))
+
+    def mean(per_row: Float64Array) -> float:
+        total = per_row.sum() if w is None else (w * per_row).sum()
+        return float(total) / denom if denom > 0 else 0.0
+
+    def scale(c: float) -> Any:
+        """Each row's gradient factor c w_i / denom, rounded once to the dtype (a column)."""
+        if not denom > 0:
+            return dt(0)
+        if w is None:
+            return dt(c / denom)
+        return ((c * w) / denom).astype(out.dtype)[:, None]
+
     if loss in ("mse", "mae", "huber"):
         assert Y is not None  # only cross-entropy takes class labels
         d = out - Y
         dd = d.astype(np.float64)
-        n = d.size
         g: FloatArray
         if loss == "mse":
-            total, g = (dd * dd).sum(), d
+            e, g = dd * dd, d
         elif loss == "mae":  # the gradient's sign is 0 at a NaN difference, as in PyTorch
-            total, g = np.abs(dd).sum(), (d > 0).astype(out.dtype) - (d < 0)
+            e, g = np.abs(dd), (d > 0).astype(out.dtype) - (d < 0)
         else:
-            small = np.abs(dd) <= 1.0
-            total = np.where(small, 0.5 * dd * dd, np.abs(dd) - 0.5).sum()
+            e = np.where(np.abs(dd) <= 1.0, 0.5 * dd * dd, np.abs(dd) - 0.5)
             g = np.clip(d, dt(-1), dt(1))
-        scale = dt((2.0 if loss == "mse" else 1.0) / n)
-        return float(total) / n, (scale * g if want_grad else None), 0.0
+        value = float(e.sum()) / denom if w is None else mean(e.sum(axis=1))
+        return value, (scale(2.0 if loss == "mse" else 1.0) * g if want_grad else None), 0.0
     if loss == "binary_cross_entropy":
         assert Y is not None
         z, y = out.astype(np.float64), Y.astype(np.float64)
-        total = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum()
-        correct = float(((out > 0) == (Y > dt(0.5))).sum())
+        e = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+        right = ((out > 0) == (Y > dt(0.5))).sum(axis=1)
+        correct = float(right.sum() if w is None else (w * right).sum())
+        value = float(e.sum()) / denom if w is None else mean(e.sum(axis=1))
         grad = None
         if want_grad:
             from .activations import sigmoid
-            grad = (sigmoid(out) - Y) * dt(1.0 / out.size)
-        return float(total) / out.size, grad, correct
+            grad = (sigmoid(out) - Y) * scale(1.0)
+        return value, grad, correct
     # cross_entropy, from the logits via log-sum-exp
     m = out.max(axis=1, keepdims=True)
     e = np.exp(out - m)
@@ -175,19 +258,20 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
     rows = np.arange(n_rows)
     predicted = out.argmax(axis=1)
     if labels is not None:
-        total = (lse[:, 0] - out[rows, labels].astype(np.float64)).sum()
-        correct = float((predicted == labels).sum())
+        per_row = lse[:, 0] - out[rows, labels].astype(np.float64)
+        hits = predicted == labels
     else:
         assert Y is not None  # probability rows
-        total = (Y.astype(np.float64) * (lse - out.astype(np.float64))).sum()
-        correct = float((predicted == Y.argmax(axis=1)).sum())
+        per_row = (Y.astype(np.float64) * (lse - out.astype(np.float64))).sum(axis=1)
+        hits = predicted == Y.argmax(axis=1)
+    correct = float(hits.sum() if w is None else (w * hits).sum())
     grad = None
     if want_grad:
         p = e / s
         if labels is not None:
             p[rows, labels] -= 1
-            grad = p * dt(1.0 / n_rows)
+            grad = p * scale(1.0)
         else:
             assert Y is not None
-            grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * dt(1.0 / n_rows)
-    return float(total) / n_rows, grad, correct
+            grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * scale(1.0)
+    return mean(per_row), grad, correct

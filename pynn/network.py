@@ -300,9 +300,11 @@ class Network:
         finally:
             lock.release_shared()
 
-    def evaluate(self, X: ArrayLike, y: ArrayLike) -> Dict[str, float]:
+    def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> Dict[str, float]:
         """{"loss": mean loss} plus "accuracy" for classifiers (argmax for
-        softmax outputs; p > 0.5 per output for sigmoid outputs).
+        softmax outputs; p > 0.5 per output for sigmoid outputs).  With
+        ``sample_weight`` (one weight >= 0 per row) both are weighted means:
+        sum(w_i l_i) / sum(w_i), so an integer weight k counts a row k times.
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], loss="mse", dtype="float64")
@@ -316,26 +318,31 @@ class Network:
         (0.6466, 0.6666666666666666)
         """
         X, Y, labels = self._plan.batch(X, y)
+        weights = losses.prepare_weights(sample_weight, X.shape[0], self._dtype)
         impl = backends.implementation()
-        total = correct = 0.0
+        total = correct = weight = 0.0
         self._lock.acquire_shared()
         try:
             plan = self._plan
             for a, b in plan.chunks(X.shape[0]):
+                w = None if weights is None else weights[a:b]
                 loss, right = impl.evaluate(plan, X[a:b], None if Y is None else Y[a:b],
-                                            None if labels is None else labels[a:b])
-                total += loss * (b - a)
+                                            None if labels is None else labels[a:b], w)
+                rows = b - a if w is None else float(w.sum(dtype=np.float64))
+                total += loss * rows
                 correct += right
+                weight += rows
         finally:
             self._lock.release_shared()
-        return losses.metrics(plan.loss, total / X.shape[0], correct, X.shape[0], plan.n_out)
+        return losses.metrics(plan.loss, total / weight, correct, weight, plan.n_out)
 
-    def gradients(self, X: ArrayLike, y: ArrayLike) -> List[FloatArray]:
-        """Gradients of the mean loss on (X, y) with respect to every parameter,
-        as a list in the order and shapes of :meth:`get_weights`.  The weights
-        do not change.  With Dropout layers it is the training gradient, with
-        the dropout masks of the next :meth:`train_step` (the gradient that
-        step would apply).
+    def gradients(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> List[FloatArray]:
+        """Gradients of the mean loss on (X, y) (weighted by ``sample_weight``,
+        see :meth:`evaluate`) with respect to every parameter, as a list in
+        the order and shapes of :meth:`get_weights`.  The weights do not
+        change.  With Dropout layers it is the training gradient, with the
+        dropout masks of the next :meth:`train_step` (the gradient that step
+        would apply).
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], loss="mse", dtype="float64")
@@ -345,12 +352,41 @@ class Network:
         ([[3.0], [9.0]], [3.0])
         """
         X, Y, labels = self._plan.batch(X, y)
+        weights = losses.prepare_weights(sample_weight, X.shape[0], self._dtype)
         with self._training() as plan:
-            backends.implementation().gradients(plan, X, Y, labels, self._optimizer.step + 1)
+            backends.implementation().gradients(plan, X, Y, labels, weights, self._optimizer.step + 1)
             return [g.copy() for pair in plan.grad_views for g in pair]
 
-    def train_step(self, X: ArrayLike, y: ArrayLike) -> float:
-        """One optimizer update on the batch (X, y); returns the loss before it.
+    def apply_gradients(self, grads: Iterable[ArrayLike]) -> None:
+        """One optimizer update from ``grads``, a list like :meth:`gradients`
+        returns (same shapes; any real dtype), as :meth:`train_step` would make
+        it with those gradients: the step count advances and the optimizer's
+        state moves.  ValueError, nothing changed, on a shape mismatch or a
+        NaN/infinite gradient.  With :meth:`gradients` it splits a step in
+        two, e.g. to average gradients over processes first.
+
+        >>> import pynn
+        >>> net = pynn.Network([pynn.Dense(1, 1)], loss="mse", optimizer=pynn.SGD(lr=0.1), dtype="float64")
+        >>> net.set_weights([[[1.0]], [0.0]])
+        >>> net.apply_gradients([[[2.0]], [-1.0]])      # w - lr·g: 1 - 0.1·2 and 0 + 0.1·1
+        >>> [w.tolist() for w in net.get_weights()], net.optimizer.step
+        ([[[0.8]], [0.1]], 1)
+        """
+        grads = list(grads)
+        targets = [g for pair in self._plan.grad_views for g in pair]
+        if len(grads) != len(targets):
+            raise ValueError("grads must be a list of %d arrays (dW and db of each layer); got %d"
+                             % (len(targets), len(grads)))
+        converted = [_checked_weights(g, "grads[%d]" % i, t.shape, self._dtype) for i, (g, t) in
+                     enumerate(zip(grads, targets))]
+        with self._training() as plan:
+            for value, target in zip(converted, (g for pair in plan.grad_views for g in pair)):
+                target[...] = value
+            backends.implementation().apply_gradients(plan, self._optimizer)
+
+    def train_step(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
+        """One optimizer update on the batch (X, y); returns the loss before it
+        (weighted by ``sample_weight``, see :meth:`evaluate`).
 
         Raises :class:`pynn.DivergenceError`, making no update, if the loss or
         a gradient is NaN or infinite.  An update that itself overflows the
@@ -368,26 +404,33 @@ class Network:
         """
         X, Y, labels = self._plan.batch(X, y)
         n = X.shape[0]
+        weights = None if sample_weight is None else losses.prepare_weights(sample_weight, n, self._dtype)
         lock = self._lock
         lock.acquire_exclusive()  # _training(), inlined: this is the per-step path
         try:
             opt = self._optimizer
             plan = self._plan if opt._version == self._opt_version else self._sync_optimizer()
-            return backends._implementation.train_rows(plan, opt, X, Y, labels, n)[0] / n
+            total = backends._implementation.train_rows(plan, opt, X, Y, labels, weights, n)[0]
         finally:
             lock.release_exclusive()
+        return total / (n if weights is None else float(weights.sum(dtype=np.float64)))
 
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
-            validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None, verbose: int = 1,
-            callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0) -> History:
+            validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
+            callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
+            sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None
+            ) -> History:
         """Train for ``epochs`` passes over (X, y) in mini-batches (reshuffled
         every epoch when ``shuffle``) and return a :class:`pynn.History` of
         the metrics of each epoch.
 
-        ``validation_data=(X_val, y_val)``, or ``validation_split``: the last
-        fraction of the rows, as given; ``verbose``: 0 silent, 1 a progress
-        bar per epoch, 2 a line per epoch; ``callbacks``: see
-        :mod:`pynn.callbacks`.  The details: :func:`pynn.training.fit`.
+        ``validation_data=(X_val, y_val)`` (or ``(X_val, y_val, w_val)``), or
+        ``validation_split``: the last fraction of the rows, as given;
+        ``verbose``: 0 silent, 1 a progress bar per epoch, 2 a line per
+        epoch; ``callbacks``: see :mod:`pynn.callbacks`; ``sample_weight``
+        (one weight >= 0 per row) and ``class_weight`` ({label: weight} or
+        "balanced") weigh each row's loss (see :meth:`evaluate`).  The
+        details: :func:`pynn.training.fit`.
 
         >>> import pynn
         >>> X, y = pynn.datasets.spirals(n_per_class=50, seed=0)
@@ -400,7 +443,7 @@ class Network:
         from .training import fit
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                    validation_data=validation_data, verbose=verbose, callbacks=callbacks,
-                   validation_split=validation_split)
+                   validation_split=validation_split, sample_weight=sample_weight, class_weight=class_weight)
 
     # ---- weights --------------------------------------------------------------
 

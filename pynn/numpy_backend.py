@@ -29,10 +29,11 @@ from .losses import FUSED, check_values, numpy_loss
 from .optimizers import Optimizer
 
 
-def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
+def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+                 weights: Optional[FloatArray] = None) -> None:
     """The checks the C core makes on its inputs, with the same errors."""
     _check_x(X)
-    check_values(plan.loss, Y, labels, plan.n_out)
+    check_values(plan.loss, Y, labels, plan.n_out, weights)
 
 
 def _check_x(X: FloatArray) -> None:
@@ -79,26 +80,27 @@ def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
     return out if out.dtype == plan.dtype else out.astype(plan.dtype)
 
 
-def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Tuple[float, float]:
+def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+             weights: Optional[FloatArray] = None) -> Tuple[float, float]:
     """(mean loss, number correct) for one batch, without gradients."""
-    check_inputs(plan, X, Y, labels)
+    check_inputs(plan, X, Y, labels, weights)
     _, zs, outs, _ = _forward(plan, X)
-    loss, _, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, want_grad=False)
+    loss, _, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, weights, want_grad=False)
     return loss, correct
 
 
 def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-              step: int) -> Tuple[float, float]:
+              weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
     """Fill plan.grads with dLoss/dparams for one batch, with the dropout
     masks of update ``step``; return (loss, correct)."""
-    check_inputs(plan, X, Y, labels)
-    return _backprop(plan, step, X, Y, labels)
+    check_inputs(plan, X, Y, labels, weights)
+    return _backprop(plan, step, X, Y, labels, weights)
 
 
-def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray],
-              labels: Optional[IntArray]) -> Tuple[float, float]:
+def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+              weights: Optional[FloatArray]) -> Tuple[float, float]:
     ins, zs, outs, keeps = _forward(plan, X, step)
-    loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels)
+    loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, weights)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     acts = plan.activations
     if plan.loss not in FUSED:  # the fused losses already gave dLoss/dz
@@ -118,19 +120,33 @@ def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray],
 
 
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
-               labels: Optional[IntArray], batch_size: int) -> Tuple[float, float]:
+               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, every
-    row checked first; returns (sum of loss * batch rows, number correct)."""
-    check_inputs(plan, X, Y, labels)
+    row checked first; returns (sum of loss * batch rows (or batch weight), number correct)."""
+    check_inputs(plan, X, Y, labels, weights)
     total = correct = 0.0
     for lo in range(0, X.shape[0], batch_size):
         hi = lo + batch_size
+        w = None if weights is None else weights[lo:hi]
         loss, right = _backprop(plan, optimizer.step + 1, X[lo:hi], None if Y is None else Y[lo:hi],
-                                None if labels is None else labels[lo:hi])
-        if not (np.isfinite(loss) and np.isfinite(plan.grads).all()):  # as the C step: no update
+                                None if labels is None else labels[lo:hi], w)
+        if not np.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update
             raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
-        optimizer.step += 1
-        optimizer.numpy_update(plan.params, plan.grads, plan.state)
-        total += loss * (min(hi, X.shape[0]) - lo)
+        total += loss * (min(hi, X.shape[0]) - lo if w is None else float(w.astype(np.float64).sum()))
         correct += right
     return total, correct
+
+
+def apply_gradients(plan: Plan, optimizer: Optimizer) -> None:
+    """One optimizer update of plan.params from plan.grads."""
+    if not _update(plan, optimizer):
+        raise DivergenceError(DIVERGED_MESSAGE)
+
+
+def _update(plan: Plan, optimizer: Optimizer) -> bool:
+    """The update, if every gradient is finite (else nothing changes: False)."""
+    if not np.isfinite(plan.grads).all():
+        return False
+    optimizer.step += 1
+    optimizer.numpy_update(plan.params, plan.grads, plan.state)
+    return True

@@ -150,19 +150,21 @@ def _check_callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> Li
     return callbacks
 
 
-def _mae(net: Network, X: FloatArray, Y: FloatArray) -> float:
-    """Mean absolute error of net's outputs on X against Y (N, K), over all elements."""
-    return float(np.mean(np.abs(net.predict(X).astype(np.float64) - Y)))
+def _mae(net: Network, data: _Data) -> float:
+    """Mean absolute error of net's outputs against Y (N, K), over all
+    elements (each row's by its weight, with sample weights)."""
+    assert data.Y is not None  # regression targets are never class labels
+    errors = np.abs(net.predict(data.X).astype(np.float64) - data.Y).mean(axis=1)
+    return float(np.average(errors, weights=data.weights))
 
 
-def _scores(net: Network, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> Dict[str, float]:
+def _scores(net: Network, data: _Data) -> Dict[str, float]:
     """evaluate() on checked arrays, plus "mae" for the regression losses."""
-    target = labels if Y is None else Y
+    target = data.labels if data.Y is None else data.Y
     assert target is not None  # one of them is given
-    scores = net.evaluate(X, target)
+    scores = net.evaluate(data.X, target, data.weights)
     if not net.is_classifier:
-        assert Y is not None  # regression targets are never class labels
-        scores["mae"] = _mae(net, X, Y)
+        scores["mae"] = _mae(net, data)
     return scores
 
 
@@ -215,14 +217,28 @@ def _finite(plan: Plan) -> bool:
 
 
 class _Data:
-    """One epoch's training rows (X, Y or labels), checked and converted."""
+    """Rows to train or validate on (X, Y or labels, and their weights or
+    None), checked and converted."""
 
-    def __init__(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray]) -> None:
-        self.X, self.Y, self.labels = X, Y, labels
+    def __init__(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+                 weights: Optional[FloatArray]) -> None:
+        self.X, self.Y, self.labels, self.weights = X, Y, labels, weights
 
-    def rows(self, lo: int, hi: int) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray]]:
+    def rows(self, lo: int, hi: int
+             ) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray], Optional[FloatArray]]:
         return (self.X[lo:hi], None if self.Y is None else self.Y[lo:hi],
-                None if self.labels is None else self.labels[lo:hi])
+                None if self.labels is None else self.labels[lo:hi],
+                None if self.weights is None else self.weights[lo:hi])
+
+    def take(self, index: Any) -> _Data:
+        """The rows at ``index`` (a slice or a permutation)."""
+        return _Data(self.X[index], None if self.Y is None else self.Y[index],
+                     None if self.labels is None else self.labels[index],
+                     None if self.weights is None else self.weights[index])
+
+    def total_weight(self) -> float:
+        """The number of rows, or the sum of their weights."""
+        return float(self.X.shape[0] if self.weights is None else self.weights.sum(dtype=np.float64))
 
 
 def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batch_size: int,
@@ -338,8 +354,10 @@ class _Bar:
 
 
 def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
-        validation_data: Optional[Tuple[ArrayLike, ArrayLike]] = None, verbose: int = 1,
-        callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0) -> History:
+        validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
+        callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
+        sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None
+        ) -> History:
     """Train ``net`` on (X, y) and return a History.
 
     Each epoch visits every sample once, in mini-batches of ``batch_size``
@@ -393,30 +411,24 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
         raise ValueError("verbose must be 0, 1 or 2; got %r" % (verbose,))
     validation_split = as_float(validation_split, "validation_split", 0.0, 1.0, max_inclusive=False)
     callbacks = _check_callbacks(callbacks)
-    plan = net._plan
-    X, Y, labels = plan.batch(X, y)
-    # the kernels check each chunk as they train on it; check all the data
-    # once here, so that rejected data leaves the network untouched
-    backends.implementation().check_inputs(plan, X, Y, labels)
+    data = _checked_data(net, X, y, sample_weight, class_weight)
     val = None
     if validation_data is not None:
-        try:
-            X_val, y_val = validation_data
-        except (TypeError, ValueError):
-            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
-        val = plan.batch(X_val, y_val)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, w_val)")
+        val = _checked_data(net, validation_data[0], validation_data[1],
+                            validation_data[2] if len(validation_data) == 3 else None)
     elif validation_split > 0:
-        n_all = X.shape[0]
+        n_all = data.X.shape[0]
         split_at = int(math.floor(n_all * (1.0 - validation_split)))
         if split_at < 1 or split_at >= n_all:
             raise ValueError("validation_split=%r leaves %d training and %d validation rows of %d; "
                              "both must be at least 1" % (validation_split, split_at, n_all - split_at, n_all))
-        val = (X[split_at:], None if Y is None else Y[split_at:],
-               None if labels is None else labels[split_at:])
-        X, Y, labels = (X[:split_at], None if Y is None else Y[:split_at],
-                        None if labels is None else labels[:split_at])
+        data, val = data.take(slice(0, split_at)), data.take(slice(split_at, None))
+        if data.weights is not None and not data.weights.any():
+            raise ValueError("sample_weight is all zero on the %d training rows left by validation_split" % split_at)
 
-    n = X.shape[0]
+    n = data.X.shape[0]
     n_batches = -(-n // batch_size)
     history = History()
     history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n, "steps": n_batches,
@@ -426,7 +438,7 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
         net.history = history
     _FITTING[net] = _FITTING.get(net, 0) + 1
     try:
-        _run_epochs(net, history, X, Y, labels, val, epochs, batch_size, shuffle, verbose, callbacks, n, n_batches)
+        _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
     finally:
         _FITTING[net] -= 1
         if not _FITTING[net]:
@@ -434,10 +446,24 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     return history
 
 
-def _run_epochs(net: Network, history: History, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-            val: Optional[Tuple[FloatArray, Optional[FloatArray], Optional[IntArray]]], epochs: int,
-                batch_size: int, shuffle: bool, verbose: int, callbacks: List[Callback], n: int,
-                n_batches: int) -> None:
+def _checked_data(net: Network, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
+                  class_weight: Union[Dict[Any, float], str, None] = None) -> _Data:
+    """(X, y, weights) checked, converted, and checked by the backend's own
+    value checks once (the kernels check each chunk as they train on it;
+    checking all of it first leaves the network untouched by rejected data)."""
+    plan = net._plan
+    X, Y, labels = plan.batch(X, y)
+    weights = losses.prepare_weights(sample_weight, X.shape[0], plan.dtype)
+    if class_weight is not None:
+        per_row = losses.class_weights(plan.loss, Y, labels, plan.n_out, class_weight)
+        combined = per_row if weights is None else per_row * weights
+        weights = losses.prepare_weights(combined, X.shape[0], plan.dtype)
+    backends.implementation().check_inputs(plan, X, Y, labels, weights)
+    return _Data(X, Y, labels, weights)
+
+
+def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Data], epochs: int,
+                batch_size: int, shuffle: bool, verbose: int, callbacks: List[Callback], n_batches: int) -> None:
     """fit's loop over epochs, once its arguments are checked; records into ``history``."""
     net.stop_training = False
     for cb in callbacks:
@@ -448,38 +474,38 @@ def _run_epochs(net: Network, history: History, X: FloatArray, Y: Optional[Float
     # hear about each batch
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
-    logs = {}
+    logs: Logs = {}
     snapshot = _Snapshot()  # to roll a diverged chunk back (_replay_to_divergence)
     pace = _Pace()
+    n, weight = train.X.shape[0], train.total_weight()
     for epoch in range(epochs):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         start = time.perf_counter()
-        data = _Data(X, Y, labels)
-        if shuffle:
-            order = net._plan.rng.permutation(n)
-            data = _Data(X[order], None if Y is None else Y[order], None if labels is None else labels[order])
+        data = train.take(net._plan.rng.permutation(n)) if shuffle else train
         bar = _Bar(epoch, epochs, n_batches) if verbose == 1 else None
-        total = correct = 0.0
+        total = correct = seen = 0.0  # loss * weight, correct, weight so far
         batch = lo = 0
         while lo < n:
             hi = min(lo + (batch_size if per_batch else pace.rows(batch_size)), n)
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
             chunk_loss, right = _train_chunk(net, snapshot, pace, data, lo, hi, batch_size, epoch, epochs, n_batches)
+            chunk_weight = hi - lo if data.weights is None else float(data.weights[lo:hi].sum(dtype=np.float64))
             total += chunk_loss
             correct += right
+            seen += chunk_weight
             for cb in callbacks:
-                cb.on_batch_end(batch, {"loss": chunk_loss / (hi - lo), "size": hi - lo})
+                cb.on_batch_end(batch, {"loss": chunk_loss / chunk_weight if chunk_weight else 0.0,
+                                        "size": hi - lo})
             if bar is not None:
-                bar.update(-(-(hi - lo) // batch_size), total / hi)
+                bar.update(-(-(hi - lo) // batch_size), total / seen if seen else 0.0)
             batch, lo = batch + 1, hi
-        logs = losses.metrics(net.loss, total / n, correct, n, net.n_outputs)
+        logs = losses.metrics(net.loss, total / weight, correct, weight, net.n_outputs)
         if not net.is_classifier:
-            assert Y is not None  # regression targets are never class labels
-            logs["mae"] = _mae(net, X, Y)
+            logs["mae"] = _mae(net, train)
         if val is not None:
-            logs.update({"val_" + k: v for k, v in _scores(net, *val).items()})
+            logs.update({"val_" + k: v for k, v in _scores(net, val).items()})
         seconds = time.perf_counter() - start
         if bar is not None:
             bar.close(logs, seconds)

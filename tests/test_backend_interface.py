@@ -59,7 +59,7 @@ def test_evaluate_and_gradients_match_the_chain_rule():
     grads, out = _mse_gradients(plan, X, Y)
     loss, correct = impl.evaluate(plan, X, Y, None)
     assert loss == pytest.approx(np.mean((out - Y) ** 2), rel=1e-12)
-    loss_g, _ = impl.gradients(plan, X, Y, None, 1)
+    loss_g, _ = impl.gradients(plan, X, Y, None, None, 1)
     assert loss_g == pytest.approx(loss, rel=1e-12)
     np.testing.assert_allclose(plan.grads, grads, rtol=1e-10, atol=1e-14)
 
@@ -80,7 +80,7 @@ def test_train_rows_applies_the_optimizer_batch_by_batch():
         losses.append(np.mean((out - Y[lo:lo + 3]) ** 2) * 3)
         buf = 0.9 * buf + g
         expect = expect - 0.1 * buf
-    loss_sum, _ = impl.train_rows(plan, opt, X, Y, None, 3)
+    loss_sum, _ = impl.train_rows(plan, opt, X, Y, None, None, 3)
     assert opt.step == 2
     assert loss_sum == pytest.approx(sum(losses), rel=1e-12)
     np.testing.assert_allclose(plan.params, expect, rtol=1e-10, atol=1e-14)

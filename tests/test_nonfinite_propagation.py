@@ -131,7 +131,7 @@ def c_loss(loss, out, Y, labels):
     status = getattr(lib, "pynn_loss" + suffix)(
         losses.CODES[loss], out.shape[0], out.shape[1], ffi.from_buffer(ctype, out),
         ffi.NULL if Y is None else ffi.from_buffer(ctype, Y),
-        ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels), ffi.from_buffer(ctype, dout),
+        ffi.NULL if labels is None else ffi.from_buffer("int64_t[]", labels), ffi.NULL, ffi.from_buffer(ctype, dout),
         value, value + 1)
     assert status == 0
     return value[0], dout, value[1]
