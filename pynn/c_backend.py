@@ -34,7 +34,7 @@ from .errors import DIVERGED_MESSAGE, DivergenceError
 from .optimizers import Optimizer
 
 
-def _check(status: int, plan: Plan, labels: Optional[IntArray] = None) -> None:
+def _check(status: int, plan: Plan, labels: Optional[IntArray] = None, Y: Optional[FloatArray] = None) -> None:
     """Turn a pynn_status into the exception the numpy backend would raise."""
     if status == lib.PYNN_OK:
         return
@@ -43,7 +43,7 @@ def _check(status: int, plan: Plan, labels: Optional[IntArray] = None) -> None:
     if status == lib.PYNN_ERR_Y_NONFINITE:
         raise nonfinite_error("y")
     if status == lib.PYNN_ERR_Y_RANGE:
-        raise losses.range_error(plan.loss)
+        raise losses.range_error(plan.loss, Y)
     if status == lib.PYNN_ERR_LABEL:
         assert labels is not None  # the C core only reports labels it was given
         raise losses.label_error(labels, plan.n_out)
@@ -258,7 +258,7 @@ def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Opt
                  weights: Optional[FloatArray] = None) -> None:
     c = plan.c or _cplan(plan)
     _check(c.check_fn(c.base, X.shape[0], _view(c.array, X), _view(c.array, Y), _view("int64_t[]", labels),
-                      _view(c.array, weights)), plan, labels)
+                      _view(c.array, weights)), plan, labels, Y)
 
 
 def predict(plan: Plan, X: FloatArray, logits: bool = False) -> FloatArray:
@@ -291,7 +291,7 @@ def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optiona
         result = ws.out[0], ws.out[1]
     finally:
         c.free.append(ws)
-    _check(status, plan, labels)
+    _check(status, plan, labels, Y)
     return result
 
 
@@ -300,7 +300,7 @@ def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Option
     c = plan.c or _cplan(plan)
     ws = c.training(X.shape[0])
     _check(c.gradients_fn(ws.struct, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
-                          _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct), plan, labels)
+                          _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct), plan, labels, Y)
     return ws.out[0], ws.out[1]
 
 
@@ -342,5 +342,5 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)
     if status:
-        _check(status, plan, labels)
+        _check(status, plan, labels, Y)
     return ws.out[0], ws.out[1]

@@ -74,6 +74,11 @@ def prepare_targets(loss: str, y: ArrayLike, n_rows: int, n_out: int, dtype: np.
             return None, y
         if y.ndim == 2 and y.dtype is dtype and y.shape[1] == n_out:
             return y, None
+    if isinstance(y, np.ndarray) and y.dtype.kind in "USO" or isinstance(y, (list, tuple)) and y \
+            and isinstance(y[0], str):
+        raise TypeError("y holds strings (e.g. %r): encode the classes as integers 0 .. K-1 first (labels, classes "
+                        "= np.unique(y, return_inverse=True) gives them), or use pynn.sklearn.PynnClassifier, "
+                        "which takes any labels" % (str(np.asarray(y).ravel()[0]),))
     arr = as_array(y, "y")
     if arr.shape[:1] != (n_rows,):
         raise ValueError("y must have %d rows, one per row of X; got shape %s" % (n_rows, arr.shape))
@@ -167,7 +172,7 @@ def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray],
         if not np.isfinite(Y).all():
             raise nonfinite_error("y")
         if loss in FUSED and ((Y < 0).any() or (Y > 1).any()):
-            raise range_error(loss)
+            raise range_error(loss, Y)
     if labels is not None and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise label_error(labels, n_classes)
     if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
@@ -186,8 +191,33 @@ def metrics(loss: str, mean_loss: float, correct: float, n_rows: float, n_out: i
     return result
 
 
-def range_error(loss: str) -> ValueError:
-    return ValueError("y must hold probabilities in [0, 1] for loss %r" % loss)
+def regression_metrics(P: npt.NDArray[Any], Y: npt.NDArray[Any], weights: Optional[npt.NDArray[Any]] = None
+                       ) -> Dict[str, float]:
+    """{"mae", "r2"} of predictions P against targets Y, both (N, K), in
+    float64: the mean absolute error over all elements, and R² as
+    scikit-learn's r2_score (each output's, averaged; 1 for a constant
+    target predicted exactly, else 0 there), rows weighted by ``weights``."""
+    P, Y = P.astype(np.float64), Y.astype(np.float64)
+    w = None if weights is None else weights.astype(np.float64)
+    mae = float(np.average(np.abs(P - Y).mean(axis=1), weights=w))
+    residual = np.average((P - Y) ** 2, axis=0, weights=w)
+    spread = np.average((Y - np.average(Y, axis=0, weights=w)) ** 2, axis=0, weights=w)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(spread > 0, 1 - residual / np.where(spread > 0, spread, 1), np.where(residual == 0, 1.0, 0.0))
+    return {"mae": mae, "r2": float(r2.mean())}
+
+
+def range_error(loss: str, Y: Optional[FloatArray] = None) -> ValueError:
+    """y outside [0, 1] for a cross-entropy; says what it holds, and what to
+    use instead when it looks like class labels."""
+    message = "y must hold probabilities in [0, 1] for loss %r" % loss
+    if Y is not None and Y.size and np.isfinite(Y).all():
+        message += "; it holds values from %g to %g" % (Y.min(), Y.max())
+        values = np.unique(Y)
+        if values.size <= 1000 and (values == np.round(values)).all() and values.min() >= 0:
+            message += (" (%d distinct integers: class labels?). For more than two classes use a softmax last "
+                        "layer with loss 'cross_entropy' and integer labels 0 .. K-1" % values.size)
+    return ValueError(message)
 
 
 def label_error(labels: IntArray, n_classes: int) -> ValueError:

@@ -9,7 +9,7 @@ same buffers; :func:`pynn.set_backend` can switch between them at any time.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -77,7 +77,7 @@ class Network:
     >>> history = net.fit(X, y, epochs=300, batch_size=4, verbose=0)
     >>> net.predict(X).round().ravel().tolist()
     [0.0, 1.0, 1.0, 0.0]
-    >>> print(net.summary())
+    >>> net.summary()
     #    layer                        activation       params
     0    Dense(2 -> 8)                tanh                 24
     1    Dense(8 -> 1)                sigmoid               9
@@ -254,8 +254,12 @@ class Network:
         layers = ", ".join(map(repr, self._layers))
         return "Network([%s], loss=%r, optimizer=%r, dtype=%r)" % (layers, self.loss, self.optimizer, self.dtype.name)
 
-    def summary(self) -> str:
-        """A table of the layers and their parameter counts, as a string."""
+    def summary(self, print_fn: Callable[[str], Any] = print) -> None:
+        """Print a table of the layers and their parameter counts (as Keras
+        does); ``str(net)`` is the same table as a string."""
+        print_fn(str(self))
+
+    def __str__(self) -> str:
         lines = ["%-4s %-28s %-12s %10s" % ("#", "layer", "activation", "params")]
         for i, layer in enumerate(self._layers):
             if isinstance(layer, Dropout):
@@ -302,15 +306,16 @@ class Network:
 
     def evaluate(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> Dict[str, float]:
         """{"loss": mean loss} plus "accuracy" for classifiers (argmax for
-        softmax outputs; p > 0.5 per output for sigmoid outputs).  With
+        softmax outputs; p > 0.5 per output for sigmoid outputs), or "mae"
+        and "r2" (as scikit-learn's r2_score) for the regression losses.  With
         ``sample_weight`` (one weight >= 0 per row) both are weighted means:
         sum(w_i l_i) / sum(w_i), so an integer weight k counts a row k times.
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(2, 1)], loss="mse", dtype="float64")
         >>> net.set_weights([[[1.0], [2.0]], [0.5]])       # predicts 3.5 and 2.5 below
-        >>> net.evaluate([[1, 1], [0, 1]], [4.0, 2.0])      # mean of 0.5² and 0.5²
-        {'loss': 0.25}
+        >>> net.evaluate([[1, 1], [0, 1]], [4.0, 2.0])      # mean of 0.5², 0.5²; R² = 1 - 0.5 / 2
+        {'loss': 0.25, 'mae': 0.5, 'r2': 0.75}
         >>> clf = pynn.Network([pynn.Dense(2, 2, "softmax")], loss="cross_entropy", dtype="float64")
         >>> clf.set_weights([[[1.0, 0.0], [0.0, 1.0]], [0.0, 0.0]])   # class = the larger input
         >>> scores = clf.evaluate([[1, 0], [0, 1], [1, 0]], [0, 1, 1])
@@ -334,7 +339,10 @@ class Network:
                 weight += rows
         finally:
             self._lock.release_shared()
-        return losses.metrics(plan.loss, total / weight, correct, weight, plan.n_out)
+        scores = losses.metrics(plan.loss, total / weight, correct, weight, plan.n_out)
+        if Y is not None and not self.is_classifier:
+            scores.update(losses.regression_metrics(self.predict(X), Y, weights))
+        return scores
 
     def gradients(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> List[FloatArray]:
         """Gradients of the mean loss on (X, y) (weighted by ``sample_weight``,

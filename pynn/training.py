@@ -42,7 +42,7 @@ _USE_TQDM = True
 
 class History:
     """What fit() recorded: ``history[metric]`` is a list with one value per
-    epoch ("loss"; "accuracy" for classifiers or "mae" for regression losses;
+    epoch ("loss"; "accuracy" for classifiers or "mae" and "r2" for regression losses;
     "val_"-prefixed ones when there is validation data; "lr" when a learning
     rate callback reports it); ``epoch`` lists the epoch indices (from 0) and
     ``params`` the settings of the run.
@@ -52,7 +52,7 @@ class History:
     >>> net.set_weights([[[0.0]], [0.0]])
     >>> history = net.fit([[1.0], [2.0]], [2.0, 4.0], epochs=3, batch_size=2, shuffle=False, verbose=0)
     >>> history
-    History(epochs=3, metrics=['loss', 'mae'])
+    History(epochs=3, metrics=['loss', 'mae', 'r2'])
     >>> [round(v, 4) for v in history.history["loss"]]       # falling: y = 2x is being learnt
     [10.0, 1.06, 0.1732]
     >>> history.params["steps"], net.history is history
@@ -134,8 +134,14 @@ class Callback:
         pass
 
 
+def _number(value: float) -> str:
+    """A metric for progress output: 4 decimals, or scientific notation when
+    it is huge (a diverging loss) rather than 35 digits."""
+    return "%.4f" % value if abs(value) < 1e5 else "%.4g" % value
+
+
 def _format(logs: Logs) -> str:
-    return " - ".join("%s: %.4g" % (k, v) if k == "lr" else "%s: %.4f" % (k, v) for k, v in logs.items())
+    return " - ".join("%s: %.4g" % (k, v) if k == "lr" else "%s: %s" % (k, _number(v)) for k, v in logs.items())
 
 
 def _check_callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> List[Callback]:
@@ -150,22 +156,11 @@ def _check_callbacks(callbacks: Union[Callback, Iterable[Callback], None]) -> Li
     return callbacks
 
 
-def _mae(net: Network, data: _Data) -> float:
-    """Mean absolute error of net's outputs against Y (N, K), over all
-    elements (each row's by its weight, with sample weights)."""
-    assert data.Y is not None  # regression targets are never class labels
-    errors = np.abs(net.predict(data.X).astype(np.float64) - data.Y).mean(axis=1)
-    return float(np.average(errors, weights=data.weights))
-
-
 def _scores(net: Network, data: _Data) -> Dict[str, float]:
-    """evaluate() on checked arrays, plus "mae" for the regression losses."""
+    """evaluate() on checked arrays (with "mae" and "r2" for the regression losses)."""
     target = data.labels if data.Y is None else data.Y
     assert target is not None  # one of them is given
-    scores = net.evaluate(data.X, target, data.weights)
-    if not net.is_classifier:
-        scores["mae"] = _mae(net, data)
-    return scores
+    return net.evaluate(data.X, target, data.weights)
 
 
 class _Snapshot:
@@ -330,11 +325,11 @@ class _Bar:
     def update(self, batches: int, loss: float) -> None:
         self.done += batches
         if self.tqdm is not None:
-            self.tqdm.set_postfix_str("loss: %.4f" % loss, refresh=False)
+            self.tqdm.set_postfix_str("loss: %s" % _number(loss), refresh=False)
             self.tqdm.update(batches)
         elif self.live and time.perf_counter() - self.last_draw > 0.1:
             self.last_draw = time.perf_counter()
-            sys.stdout.write("\r%s - loss: %.4f" % (self._line(), loss))
+            sys.stdout.write("\r%s - loss: %s" % (self._line(), _number(loss)))
             sys.stdout.flush()
 
     def close(self, logs: Logs, seconds: float) -> None:
@@ -377,11 +372,15 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
       weighted by batch size, as Keras reports it;
     - "accuracy" (classifiers): the share of correct predictions over the
       same batches, before their updates;
-    - "mae" (regression losses): the mean absolute error over all outputs on
-      the training data, measured with the weights at the end of the epoch
-      (one extra forward pass);
-    - "val_loss", "val_accuracy" / "val_mae": the same measured on the
-      validation data at the end of the epoch.
+    - "mae" and "r2" (regression losses): the mean absolute error over all
+      outputs, and R² as scikit-learn's r2_score, on the training data,
+      measured with the weights at the end of the epoch (one extra forward
+      pass);
+    - "val_loss", "val_accuracy" / "val_mae", "val_r2": the same measured on
+      the validation data at the end of the epoch.
+
+    With ``sample_weight`` / ``class_weight`` every one of them is a
+    weighted mean (an integer weight k counts a row k times).
 
     ``verbose``: 0 silent; 1 a progress bar per epoch (tqdm when installed,
     otherwise a plain line redrawn in place) closed by the epoch's metrics;
@@ -503,7 +502,8 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
             batch, lo = batch + 1, hi
         logs = losses.metrics(net.loss, total / weight, correct, weight, net.n_outputs)
         if not net.is_classifier:
-            logs["mae"] = _mae(net, train)
+            assert train.Y is not None  # regression targets are never class labels
+            logs.update(losses.regression_metrics(net.predict(train.X), train.Y, train.weights))
         if val is not None:
             logs.update({"val_" + k: v for k, v in _scores(net, val).items()})
         seconds = time.perf_counter() - start

@@ -208,7 +208,7 @@ def test_csv_logger_content(tmp_path):
     hist = net.fit(X[:12], Y[:12], epochs=3, batch_size=4, verbose=0, validation_data=(X[12:], Y[12:]),
                    callbacks=[LearningRateScheduler(lambda e: 0.05 / (e + 1)), CSVLogger(path)])
     rows = read(path)
-    assert rows[0] == ["epoch", "loss", "lr", "mae", "val_loss", "val_mae"]
+    assert rows[0] == ["epoch", "loss", "lr", "mae", "r2", "val_loss", "val_mae", "val_r2"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2"]
     for key in rows[0][1:]:
         column = [float(r[rows[0].index(key)]) for r in rows[1:]]
@@ -220,7 +220,7 @@ def test_csv_logger_append_and_separator(tmp_path):
     run([CSVLogger(path, separator=";")], epochs=2)
     run([CSVLogger(path, separator=";", append=True)], epochs=2)
     lines = path.read_text().splitlines()
-    assert lines[0] == "epoch;loss;mae" and len(lines) == 5
+    assert lines[0] == "epoch;loss;mae;r2" and len(lines) == 5
     assert [l.split(";")[0] for l in lines[1:]] == ["0", "1", "0", "1"]
     run([CSVLogger(path)], epochs=1)  # append=False starts over
     assert len(read(path)) == 2
@@ -235,5 +235,5 @@ def test_csv_logger_na_for_missing_keys(tmp_path):
     path = tmp_path / "log.csv"
     run([Sometimes(), CSVLogger(path)], epochs=2)
     rows = read(path)
-    assert rows[0] == ["epoch", "extra", "loss", "mae"]
+    assert rows[0] == ["epoch", "extra", "loss", "mae", "r2"]
     assert rows[1][1] == "1.5" and rows[2][1] == "NA"

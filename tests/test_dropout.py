@@ -301,7 +301,7 @@ def test_summary_and_parameters(backend):
     net = pynn.Network([pynn.Dense(4, 8, "relu"), pynn.Dropout(0.25), pynn.Dense(8, 2)])
     assert net.n_params == 4 * 8 + 8 + 8 * 2 + 2
     assert [w.shape for w in net.get_weights()] == [(4, 8), (8,), (8, 2), (2,)]
-    lines = net.summary().splitlines()
+    lines = str(net).splitlines()
     assert lines[2].split() == ["1", "Dropout(p=0.25)", "0"]
     assert "Dropout(p=0.25)" in repr(net)
 

@@ -78,14 +78,19 @@ def test_classifier_metrics():
 
 
 @pytest.mark.parametrize("loss", ["mse", "mae", "huber"])
-def test_regression_metrics_include_mae(loss):
+def test_regression_metrics_include_mae_and_r2(loss):
     net = regressor(loss)
     hist = net.fit(XR[:20], YR[:20], epochs=2, batch_size=5, validation_data=(XR[20:], YR[20:]), verbose=0)
-    assert list(hist.history) == ["loss", "mae", "val_loss", "val_mae"]
+    assert list(hist.history) == ["loss", "mae", "r2", "val_loss", "val_mae", "val_r2"]
     # mae and val_mae: mean |prediction - y| over all outputs with the weights at the end of the epoch
     assert hist.history["mae"][-1] == pytest.approx(np.mean(np.abs(net.predict(XR[:20]) - YR[:20])), rel=1e-12)
     assert hist.history["val_mae"][-1] == pytest.approx(np.mean(np.abs(net.predict(XR[20:]) - YR[20:])), rel=1e-12)
     assert hist.history["val_loss"][-1] == pytest.approx(net.evaluate(XR[20:], YR[20:])["loss"], rel=1e-12)
+    # r2: 1 - SS_res / SS_tot per output, averaged over the outputs (scikit-learn's r2_score)
+    for key, rows in (("r2", slice(None, 20)), ("val_r2", slice(20, None))):
+        P, Y = net.predict(XR[rows]).astype(np.float64), YR[rows].reshape(len(XR[rows]), -1)
+        r2 = np.mean(1 - ((P - Y) ** 2).sum(0) / ((Y - Y.mean(0)) ** 2).sum(0))
+        assert hist.history[key][-1] == pytest.approx(r2, rel=1e-12)
 
 
 def test_verbose_0_prints_nothing(capsys):

@@ -75,10 +75,10 @@ def _assert_weights_equal(a, b):
 
 
 def _summary_line(net, index):
-    for line in net.summary().splitlines():
+    for line in str(net).splitlines():
         if line.split() and line.split()[0] == str(index):
             return line
-    raise AssertionError("no line for layer %d in:\n%s" % (index, net.summary()))
+    raise AssertionError("no line for layer %d in:\n%s" % (index, net))
 
 
 def _classifier(hidden="relu", optimizer=None, dtype="float64", seed=0):
