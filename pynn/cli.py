@@ -3,21 +3,48 @@
 Subcommands::
 
     pynn [demo]        train the three-spirals demo (the default)
-    pynn train DATA.csv --target COLUMN [--hidden 64,32] [--dropout P] [--epochs 50]
-                       [--lr LR] [--batch-size 32] [--save MODEL.safetensors] ...
-    pynn predict MODEL.safetensors DATA.csv [--output OUT.csv]
+    pynn train DATA.csv --target COLUMN [--id COLUMN ...] [--categorical COLUMN ...]
+                       [--delimiter D] [--missing-indicator] [--hidden 64,32] [--dropout P]
+                       [--epochs 50] [--lr LR] [--batch-size 32] [--save MODEL.safetensors] ...
+    pynn predict MODEL.safetensors DATA.csv [--out OUT.csv] [--delimiter D]
     pynn bench ...     the benchmarks (pynn.benchmark)
     pynn lr-sweep      one network trained at several learning rates
     pynn init-demo     zero, constant and random initial weights compared
 
 CSV files have a header row and one sample per row; they are read with the
-standard library's ``csv`` module, a chunk of rows at a time, each column
-going straight into a float64 array (``read_csv``): no table of Python
-strings is ever held, so a numeric file needs about 8 bytes per cell.
-``train`` uses every column but the target as a numeric input (or those
-named by ``--features``), shuffles the rows (``--seed``), holds out
-``--validation-split`` of them, standardises each input to mean 0 and
-standard deviation 1 (measured on the training rows), and trains a relu MLP:
+standard library's ``csv`` module (no pandas), a chunk of rows at a time,
+each column going straight into a column array (``read_csv``): float64 for a
+numeric column, an int32 code per cell for a categorical one.  No table of
+Python strings is ever held, so a numeric file needs about 8 bytes per cell.
+The delimiter is ``--delimiter`` or sniffed (``csv.Sniffer`` on the file's
+first 8 KB, among ``,`` ``;`` tab ``|``; ``,`` if it cannot tell).  A
+leading column whose header cell is empty (the index pandas' ``to_csv``
+writes) is ignored.
+
+A cell is *missing* when it is empty or, ignoring case and surrounding
+spaces, one of ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``?``.  An input
+column is numeric when every other cell is a finite number (a number that is
+not finite, such as ``inf``, is an error), categorical otherwise or when
+named by ``--categorical``.  ``train`` uses every column but the target and
+the ``--id`` columns as input (or those named by ``--features``), shuffles the
+rows (``--seed``), holds out ``--validation-split`` of them and learns from the
+training rows alone:
+
+- numeric column: its mean and standard deviation (over the cells that are
+  not missing); missing cells are filled with the mean; the input is
+  standardised to mean 0, standard deviation 1;
+- categorical column: its categories (sorted), one 0/1 input each (one-hot);
+  missing cells are filled with the most frequent category; a category not
+  seen in the training rows (or, at predict time, in the training file) is
+  encoded as all zeros, and ``predict`` warns once naming the column and
+  the values; more than ``--max-categories`` (1000) categories is an error;
+- ``--missing-indicator``: one more 0/1 input after each column that had
+  missing cells in the training rows, 1 where the cell was missing;
+- a column with no value at all in the training rows is left out with a
+  warning (an error if ``--features`` or ``--categorical`` names it);
+- the target column must have no missing cell.
+
+It then trains a relu MLP:
 
 - classification when the target column is not numeric, or holds integers
   with at most 20 distinct values (``--task`` overrides): softmax output,
@@ -27,12 +54,15 @@ standard deviation 1 (measured on the training rows), and trains a relu MLP:
   ``predict`` writes the prediction in the target's units.
 
 ``--save`` writes the model, and the preprocessing as JSON under the
-safetensors metadata key ``pynn_cli`` (the feature columns, their means and
-standard deviations, the target column, the task, the class labels
-(classification) or the target's mean and standard deviation (regression)),
-in one atomic write of one file.  ``pynn.load`` ignores that key, so the file
-stays an ordinary pynn model; ``predict`` reads it back and checks it against
-the network before using it (``load_model``); a model saved from Python
+safetensors metadata key ``pynn_cli`` (version 2: each input column's
+description -- name, kind, mean and standard deviation or categories, fill
+value, missing indicator -- the id columns, the delimiter, the target column,
+the task, the class labels (classification) or the target's mean and
+standard deviation (regression)), in one atomic write of one file.
+``pynn.load`` ignores that key, so the file stays an ordinary pynn model;
+``predict`` reads it back and checks it against the network before using it
+(``load_model``; files of version 1, numeric inputs only, are read too),
+writes the id columns first, then the predictions; a model saved from Python
 without it is used on the CSV's columns as they are.
 
 Exit status: 0 on success, 1 for an error in the data, the files or the
@@ -46,6 +76,7 @@ import math
 import os
 import sys
 from contextlib import contextmanager
+from itertools import islice
 from operator import itemgetter
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -55,6 +86,8 @@ from pynn import activations
 
 #: safetensors metadata key holding the preprocessing written by ``pynn train``
 METADATA_KEY = "pynn_cli"
+#: the version of that metadata written (1, numeric inputs only, is still read)
+METADATA_VERSION = 2
 #: a numeric target with integer values is a class label when it has at most this many values
 MAX_CLASSES = 20
 #: integer class labels beyond this magnitude are not exact in float64 (neighbours would merge)
@@ -66,61 +99,184 @@ CHUNK_ROWS = 4096
 MAX_TEXT_LABELS = 10000
 #: rows standardised, predicted and written at a time
 PREDICT_ROWS = 16384
+#: the cells that mean "no value", compared ignoring case and surrounding whitespace
+MISSING_VALUES = ("", "NA", "N/A", "NaN", "null", "None", "?")
+_MISSING = frozenset(value.lower() for value in MISSING_VALUES)
+#: the delimiters csv.Sniffer chooses among, and how much of the file it reads
+DELIMITERS = ",;\t|"
+SNIFF_CHARS = 8192
+#: default of --max-categories: a categorical column with more distinct values is an error
+MAX_CATEGORIES = 1000
+#: the codes of a categorical cell that is missing, or (predict) not one of the model's categories
+MISSING_CODE, UNSEEN_CODE = -2, -1
+#: unseen categories remembered per column by predict (for its warning)
+MAX_UNSEEN = 1000
 
 
 class DataError(Exception):
     """A problem with the user's files or data: reported in one line, exit status 1."""
 
 
+def _warn(message):
+    print("pynn: warning: %s" % message, file=sys.stderr)
+
+
 # ---- CSV -------------------------------------------------------------------------------------
 
-def _parse_number(text):
+def _to_float(cell):
     try:
-        value = float(text)
+        return float(cell)
     except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+        return math.nan
 
 
-def _number_or_nan(cell):
-    value = _parse_number(cell.strip())
-    return math.nan if value is None else value
+def _is_float(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_missing(text):
+    """Whether a cell's text (stripped) marks a missing value."""
+    return text.lower() in _MISSING
 
 
 class Column:
-    """What ``read_csv`` learns about a column it keeps, besides its numbers (``Table.values``):
-    ``bad``, its first cell that is not a finite number, as (line, text stripped), or None; for
-    the target column also ``empty``, the line of its first empty cell, and its cells as text
-    (``Table.labels``)."""
+    """A column ``read_csv`` keeps, by ``kind``:
 
-    def __init__(self, name, j, target):
-        self.name, self.j, self.target = name, j, target
-        self.bad = self.empty = None
-        # distinct cell text -> code, while few enough; the int32 code of each row's text
-        self.index: Optional[Dict[str, int]] = {} if target else None
+    - "number": float64 cells (``Table.values``), NaN where missing or not a number; remembers
+      the first cell that is not a number (``text``), that is a number but not finite
+      (``infinite``) and that is missing (``missing``), each as (line, text stripped).  With
+      ``flexible`` (train), a column with a cell that is not a number becomes "category" (its
+      first chunk) or is read again in a second pass (``reread``; kind "pending" meanwhile);
+    - "category": an int32 code per cell (``Table.categories``): the index in ``names``,
+      MISSING_CODE for a missing cell; with ``categories`` given (predict) ``names`` is them and
+      any other value is UNSEEN_CODE (``unseen``: the first few, with their first line); without,
+      ``names`` grows as values are seen, up to ``cap`` (past it ``too_many``, no codes kept);
+    - "target": float64 cells like "number" (``text``: the first cell that is neither a finite
+      number nor missing), the row of each missing cell, and the cells as text (``Table.labels``);
+    - "id": the cells' text, kept compactly (``Table.texts``)."""
+
+    def __init__(self, name, position, kind, j=None, categories=None, flexible=False, cap=None):
+        self.name, self.position, self.kind, self.j = name, position, kind, j
+        self.flexible, self.cap = flexible, cap
+        self.text = self.infinite = self.missing = None
+        self.reread = self.too_many = False
+        self.fixed = categories is not None
+        self.names: List[str] = list(categories) if categories is not None else []
+        self.lookup: Optional[Dict[str, int]] = ({t: i for i, t in enumerate(self.names)}
+                                                 if kind == "category" else None)
+        self.unseen: Dict[str, int] = {}
+        self.missing_rows: List[np.ndarray] = []
+        self.pieces: List[Tuple[str, np.ndarray]] = []
+        # target: distinct cell text -> code, while few enough; the int32 code of each row's text
+        self.index: Optional[Dict[str, int]] = {} if kind == "target" else None
         self.codes: List[Any] = []
 
-    def parse(self, cells, lines):
-        """The cells as float64, NaN where not a finite number; remembers what is odd."""
+    def take(self, cells, lines, start):
+        """Read the cells of rows ``start``... (ending on ``lines``); returns their float64 values
+        for a "number" or "target" column, else None."""
+        kind = self.kind
+        if kind == "number":
+            return self._numbers(cells, lines, start)
+        if kind == "target":
+            return self._target(cells, lines, start)
+        if kind == "category":
+            self.categorise([c.strip() for c in cells], lines)
+        elif kind == "id":
+            texts = [c.strip() for c in cells]
+            self.pieces.append(("".join(texts), np.cumsum([len(t) for t in texts], dtype=np.int64)))
+        return None
+
+    @staticmethod
+    def _floats(cells):
+        """The cells as float64 (NaN where not a number) and the indices of those not finite."""
         try:  # the fast path: every cell a number (float() ignores surrounding whitespace)
             values = np.fromiter(map(float, cells), np.float64, len(cells))
         except ValueError:
-            values = np.array([_number_or_nan(c) for c in cells], dtype=np.float64)
-        finite = np.isfinite(values)
-        if not finite.all():
-            values[~finite] = np.nan
-            if self.bad is None:
-                i = int(np.argmin(finite))
-                self.bad = (lines[i], cells[i].strip())
-        if self.target:
-            texts = [c.strip() for c in cells]
-            if self.empty is None and not all(texts):
-                self.empty = lines[texts.index("")]
-            if self.index is not None:
-                self.codes.append(_codes(self.index, texts))
-                if len(self.index) > MAX_TEXT_LABELS:  # many distinct values: numbers, surely; stop
-                    self.index, self.codes = None, []
+            values = np.fromiter(map(_to_float, cells), np.float64, len(cells))
+        odd = np.flatnonzero(~np.isfinite(values))
+        values[odd] = np.nan
+        return values, odd.tolist()
+
+    def _numbers(self, cells, lines, start):
+        values, odd = self._floats(cells)
+        text_seen = False
+        for i in odd:
+            t = cells[i].strip()
+            if _is_missing(t):
+                if self.missing is None:
+                    self.missing = (lines[i], t)
+            elif _is_float(t):
+                if self.infinite is None:
+                    self.infinite = (lines[i], t)
+            else:
+                text_seen = True
+                if self.text is None:
+                    self.text = (lines[i], t)
+        if text_seen and self.flexible:  # not numeric: categorical
+            if start == 0:
+                self.kind, self.lookup = "category", {}
+                self.categorise([c.strip() for c in cells], lines)
+            else:  # its earlier cells are gone: read them again, after this pass
+                self.kind, self.reread = "pending", True
         return values
+
+    def _target(self, cells, lines, start):
+        values, odd = self._floats(cells)
+        missing = []
+        for i in odd:
+            t = cells[i].strip()
+            if _is_missing(t):
+                missing.append(start + i)
+                if self.missing is None:
+                    self.missing = (lines[i], t)
+            elif self.text is None:
+                self.text = (lines[i], t)
+        if missing:
+            self.missing_rows.append(np.array(missing, dtype=np.int64))
+        if self.index is not None:
+            self.codes.append(_codes(self.index, [c.strip() for c in cells]))
+            if len(self.index) > MAX_TEXT_LABELS:  # many distinct values: numbers, surely; stop
+                self.index, self.codes = None, []
+        return values
+
+    def categorise(self, texts, lines):
+        """Append the codes of ``texts`` (stripped cells, ending on ``lines``)."""
+        if self.lookup is None:  # too many categories: nothing kept
+            return
+        got = list(map(self.lookup.get, texts))
+        for i, code in enumerate(got):
+            if code is None:
+                got[i] = self._new(texts[i], lines[i])
+                if self.lookup is None:
+                    return
+        self.codes.append(np.array(got, dtype=np.int32))
+
+    def _new(self, text, line):
+        """The code of a value not in ``lookup`` yet (adding it)."""
+        lookup = self.lookup
+        assert lookup is not None
+        code = lookup.get(text)
+        if code is not None:
+            return code
+        if _is_missing(text):
+            code = MISSING_CODE
+        elif self.fixed:  # predict: not one of the model's categories
+            code = UNSEEN_CODE
+            if len(self.unseen) >= MAX_UNSEEN:
+                return code  # not remembered
+            self.unseen[text] = line
+        else:
+            code = len(self.names)
+            self.names.append(text)
+            if len(self.names) > self.cap:
+                self.too_many, self.lookup, self.codes = True, None, []
+                return code
+        lookup[text] = code
+        return code
 
 
 def _codes(index, texts):
@@ -128,12 +284,14 @@ def _codes(index, texts):
 
 
 class Table:
-    """A CSV file read column-wise by ``read_csv``: its ``header``, ``n_rows``, the names asked
-    for (``chosen``, in order) and a Column for each of them (``columns``); their numbers are
-    in one float64 array, ``values(name)``."""
+    """A CSV file read column-wise by ``read_csv``: its ``header`` (the column names, without an
+    unnamed leading index column), ``delimiter``, ``n_rows``, the names asked for (``chosen``, in
+    order) and a Column for each of them (``columns``); the numbers of the numeric ones are in
+    one float64 array, ``values(name)``."""
 
-    def __init__(self, path, header, n_rows, chosen, columns, numbers, jumps):
+    def __init__(self, path, header, n_rows, chosen, columns, numbers, jumps, delimiter, width):
         self.path, self.header, self.n_rows, self.chosen, self.columns = path, header, n_rows, chosen, columns
+        self.delimiter, self._width = delimiter, width
         self._numbers, self._jumps = numbers, jumps
 
     def line(self, i):
@@ -143,46 +301,93 @@ class Table:
         return lines[k] + (i - rows[k])
 
     def values(self, name):
-        """Column ``name`` as float64 (a view), NaN where a cell is not a finite number."""
+        """Column ``name`` as float64 (a view), NaN where a cell is missing or not a finite number."""
         return self._numbers[:self.n_rows, self.columns[name].j]
 
     def matrix(self, names):
         """The numeric columns ``names`` as an (n_rows, len(names)) float64 array (a view when it
-        can be); DataError naming the first bad cell (of the first column in ``names`` that has one)."""
+        can be), NaN where missing; DataError naming the first cell that is not a finite number
+        (of the first column in ``names`` that has one)."""
         for name in names:
-            bad = self.columns[name].bad
+            column = self.columns[name]
+            bad = column.text or column.infinite
             if bad is not None:
-                line, text = bad
-                what = "is empty" if not text else "has %r, which is not a finite number" % text
-                raise DataError("%s, line %d: column %r %s; input columns must be numeric"
-                                % (self.path, line, name, what))
+                raise DataError("%s, line %d: column %r has %r, which is not a finite number"
+                                % (self.path, bad[0], name, bad[1]))
         index = [self.columns[name].j for name in names]
         if index == list(range(len(names))):
             return self._numbers[:self.n_rows, :len(names)]
         return self._numbers[:self.n_rows, index]
+
+    def read_again(self, columns, take):
+        """Read the file again, calling ``take(column, texts, lines)`` for each column of
+        ``columns`` with a chunk of its cells (stripped) and the lines they end on."""
+        chunk: List[List[str]] = []
+        lines: List[int] = []
+        n = [0]
+
+        def feed():
+            for column in columns:
+                take(column, [row[column.position].strip() for row in chunk], lines)
+            n[0] += len(chunk)
+            del chunk[:], lines[:]
+
+        with _reading(self.path):
+            rows = _rows(self.path, [0], self.delimiter)
+            next(rows, None)  # the header
+            for line, row in rows:
+                if len(row) != self._width:
+                    raise DataError("%s changed while it was read" % self.path)
+                chunk.append(row)
+                lines.append(line)
+                if len(chunk) == CHUNK_ROWS:
+                    feed()
+            feed()
+        if n[0] != self.n_rows:
+            raise DataError("%s changed while it was read" % self.path)
 
     def labels(self, name):
         """(distinct texts, int32 code of each row's text among them) of the target column."""
         column = self.columns[name]
         if column.index is None:  # more distinct cells than remembered: read the column again
             column.index, column.codes = {}, []
-            position = self.header.index(name)
-            with _reading(self.path):
-                rows = _rows(self.path, [0])
-                next(rows)  # the header
-                texts = []
-                for _, row in rows:
-                    if position >= len(row):
-                        raise DataError("%s changed while it was read" % self.path)
-                    texts.append(row[position].strip())
-                    if len(texts) == CHUNK_ROWS:
-                        column.codes.append(_codes(column.index, texts))
-                        texts = []
-                column.codes.append(_codes(column.index, texts))
+            self.read_again([column], lambda c, texts, lines: c.codes.append(_codes(c.index, texts)))
         codes = np.concatenate(column.codes) if column.codes else np.empty(0, dtype=np.int32)
         if len(codes) != self.n_rows:
             raise DataError("%s changed while it was read" % self.path)
         return list(column.index), codes
+
+    def missing_target(self, name):
+        """A boolean mask of the rows whose cell of the target column ``name`` is missing."""
+        mask = np.zeros(self.n_rows, dtype=bool)
+        for rows in self.columns[name].missing_rows:
+            mask[rows] = True
+        return mask
+
+    def read_pending(self):
+        """Give the columns that turned out categorical after their first chunk (kind "pending")
+        their codes, in one more pass over the file."""
+        pending = [c for c in self.columns.values() if c.kind == "pending"]
+        for column in pending:
+            column.kind, column.lookup, column.names, column.codes = "category", {}, [], []
+        if pending:
+            self.read_again(pending, lambda c, texts, lines: c.categorise(texts, lines))
+
+    def categories(self, name):
+        """(the values ``names``, int32 code of each row) of a categorical column."""
+        column = self.columns[name]
+        codes = np.concatenate(column.codes) if column.codes else np.empty(0, dtype=np.int32)
+        if len(codes) != self.n_rows:
+            raise DataError("%s changed while it was read" % self.path)
+        return column.names, codes
+
+    def texts(self, name):
+        """The cells of an "id" column (stripped), one row after another."""
+        for joined, ends in self.columns[name].pieces:
+            a = 0
+            for b in ends.tolist():
+                yield joined[a:b]
+                a = b
 
 
 @contextmanager
@@ -206,15 +411,28 @@ def _counted(lines, count):
         yield line
 
 
-def _rows(path, count):
+def _rows(path, count, delimiter=","):
     """(line number, cells) of each row of the file that is not blank (the header first);
     ``count[0]`` counts the characters read."""
     with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(_counted(f, count))
+        reader = csv.reader(_counted(f, count), delimiter=delimiter)
         for row in reader:
             first = row[0] if row else ""
             if (first and not first.isspace()) or any(cell.strip() for cell in row):
                 yield reader.line_num, row
+
+
+def sniff_delimiter(path):
+    """The delimiter of the CSV file at ``path`` as csv.Sniffer sees it in its first
+    SNIFF_CHARS characters, among DELIMITERS; None if it cannot tell."""
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        sample = f.read(SNIFF_CHARS)
+    if len(sample) == SNIFF_CHARS and "\n" in sample:
+        sample = sample[:sample.rindex("\n") + 1]  # whole lines only
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return None
 
 
 def _header_error(path, header):
@@ -228,22 +446,25 @@ def _header_error(path, header):
     return None
 
 
-def read_csv(path, choose=None):
+def read_csv(path, choose=None, delimiter=None, fallback=","):
     """Read a CSV file with a header row (blank lines skipped) into a Table, a chunk of rows at
-    a time, each kept column going straight into one float64 array: no table of strings is ever
-    held.  ``choose(header)`` gives the columns to keep, [(name, "number" or "target")]; it may
-    raise DataError, which is reported (like a bad header) after any error in the rows, as if
-    the whole file had been read first."""
+    a time, each kept column going straight into a column array: no table of strings is ever
+    held.  ``delimiter``: None to sniff it (``fallback`` if that fails).  A first column whose
+    header cell is empty (pandas' index) is skipped.  ``choose(header)`` gives the columns to
+    keep, [(name, kind) or (name, kind, Column options)], kind "number", "category", "target" or
+    "id"; it may raise DataError, which is reported (like a bad header) after any error in the
+    rows, as if the whole file had been read first."""
     header: Optional[List[str]] = None
     deferred: Optional[DataError] = None
     chosen: List[Any] = []
     columns: Dict[str, Column] = {}
-    picks: List[Tuple[int, Column]] = []
-    n_rows, size, count = 0, 0, [0]  # count[0]: the characters read so far
+    picks: List[Column] = []
+    n_rows, size, count, width = 0, 0, [0], 0  # count[0]: the characters read so far
     rows: List[List[str]] = []
     lines: List[int] = []
     jumps: Tuple[List[int], List[int]] = ([], [])  # the rows where the line numbering jumps
-    numbers: Optional[np.ndarray] = None  # the kept columns' numbers, (capacity, len(columns))
+    numbers: Optional[np.ndarray] = None  # the numeric columns' numbers, (capacity, n_numeric)
+    n_numeric = 0
 
     def flush(final):
         nonlocal n_rows, numbers
@@ -251,19 +472,26 @@ def read_csv(path, choose=None):
         if numbers is None or end > len(numbers):  # (re)allocate, for the rows the file seems to hold
             estimate = end if final else int(end * size / max(count[0], 1) * 1.02) + CHUNK_ROWS
             capacity = max(end, estimate, 0 if numbers is None else len(numbers) * 3 // 2)
-            grown = np.empty((capacity, len(columns)))
+            grown = np.empty((capacity, n_numeric))
             if numbers is not None:
                 grown[:n_rows] = numbers[:n_rows]
             numbers = grown
-        for k, column in picks:
-            numbers[n_rows:end, column.j] = column.parse(list(map(itemgetter(k), rows)), lines)
+        for column in picks:
+            values = column.take(list(map(itemgetter(column.position), rows)), lines, n_rows)
+            if values is not None:
+                numbers[n_rows:end, column.j] = values
         n_rows = end
         del rows[:], lines[:]
 
     with _reading(path):
-        for line, row in _rows(path, count):
+        if delimiter is None:
+            delimiter = sniff_delimiter(path) or fallback
+        for line, row in _rows(path, count, delimiter):
             if header is None:
+                width = len(row)
                 header = [cell.strip() for cell in row]
+                skip = 1 if len(header) > 1 and not header[0] else 0  # pandas' unnamed index column
+                header = header[skip:]
                 size = os.path.getsize(path)
                 deferred = _header_error(path, header)
                 if deferred is None and choose is not None:
@@ -271,16 +499,20 @@ def read_csv(path, choose=None):
                         chosen = list(choose(header))
                     except DataError as exc:
                         deferred = exc
-                for name, kind in chosen:
+                for name, kind, *options in chosen:
                     if name not in columns:
-                        columns[name] = Column(name, len(columns), kind == "target")
-                chosen = [name for name, _ in chosen]
-                picks = [(header.index(name), column) for name, column in columns.items()]
+                        j = None
+                        if kind in ("number", "target"):
+                            j, n_numeric = n_numeric, n_numeric + 1
+                        columns[name] = Column(name, skip + header.index(name), kind, j,
+                                               **(options[0] if options else {}))
+                chosen = [name for name, *_ in chosen]
+                picks = list(columns.values())
                 expected = None
                 continue
-            if len(row) != len(header):
+            if len(row) != width:
                 raise DataError("%s, line %d: %d fields, but the header has %d"
-                                % (path, line, len(row), len(header)))
+                                % (path, line, len(row), width))
             if line != expected:
                 jumps[0].append(n_rows + len(rows))
                 jumps[1].append(line)
@@ -297,7 +529,7 @@ def read_csv(path, choose=None):
         raise DataError("%s has a header but no data rows" % path)
     if deferred is not None:
         raise deferred
-    return Table(path, header, n_rows, chosen, columns, numbers, jumps)
+    return Table(path, header, n_rows, chosen, columns, numbers, jumps, delimiter, width)
 
 
 def _column(header, name, path):
@@ -306,75 +538,126 @@ def _column(header, name, path):
     return name
 
 
-def _standardised(path, line_of, X, names, mean, std, dtype, order=None, out=None):
-    """(X[order] - mean) / std (mean None: X[order] as it is) as an array of ``dtype``, the
-    network's (``out``, if given: X itself for in place), a block of rows at a time, checking
-    that every value fits in ``dtype``: DataError naming the cell if not (``line_of(r)``: the
-    file's line of row r of the result)."""
-    n = X.shape[0]
-    if out is None:
-        out = np.empty(X.shape, dtype=dtype)
+def _check_range(path, line_of, name, values, mean, std, dtype):
+    """Check that every value of the numeric column ``values`` (NaN: missing), standardised with
+    ``mean`` and ``std`` (mean None: as it is), fits in ``dtype``, the network's: DataError naming
+    the first cell that does not (``line_of(i)``: the file's line of values[i])."""
     limit = float(np.finfo(dtype).max)
-    for a in range(0, n, PREDICT_ROWS):
-        b = min(a + PREDICT_ROWS, n)
-        block = X[a:b] if order is None else X[order[a:b]]
-        with np.errstate(over="ignore", invalid="ignore"):
+    lo, hi = np.fmin.reduce(values), np.fmax.reduce(values)
+    if math.isnan(lo):  # every cell missing
+        return
+    ends = np.array([lo, hi])
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = ends if mean is None else (ends - mean) / std
+        if (np.abs(z) <= limit).all():
+            return
+        i = None
+        for a in range(0, len(values), PREDICT_ROWS):
+            block = values[a:a + PREDICT_ROWS]
             z = block if mean is None else (block - mean) / std
-            ok = np.abs(z) <= limit
-        if not ok.all():
-            r, j = np.argwhere(~ok)[0]
-            how = ("is beyond the range of %s, the network's dtype" % dtype if mean is None else
-                   "overflows when standardised (mean %.6g, standard deviation %.6g, %s)"
-                   % (mean[j], std[j], dtype))
-            raise DataError("%s, line %d: column %r has %r, which %s"
-                            % (path, line_of(a + r), names[j], float(block[r, j]), how))
-        out[a:b] = z
+            bad = np.flatnonzero(~(np.abs(z) <= limit) & ~np.isnan(block))
+            if len(bad):
+                i = a + int(bad[0])
+                break
+    if i is None:
+        return
+    how = ("is beyond the range of %s, the network's dtype" % dtype if mean is None else
+           "overflows when standardised (mean %.6g, standard deviation %.6g, %s)" % (mean, std, dtype))
+    raise DataError("%s, line %d: column %r has %r, which %s" % (path, line_of(i), name, float(values[i]), how))
+
+
+def _n_inputs(spec):
+    """The network inputs the column descriptions ``spec`` make."""
+    return sum((1 if c["kind"] == "numeric" else len(c["categories"])) + bool(c["missing_indicator"])
+               for c in spec)
+
+
+def encode(spec, sources, rows, dtype):
+    """The network's input matrix, of ``dtype``, for the rows ``rows`` (an index array or a
+    slice) of the columns ``sources`` described by ``spec`` (the pynn_cli "columns"): a numeric
+    column's float64 values (NaN: missing) filled with its "fill" and standardised with its
+    "mean" and "std" (None: as it is); a categorical column's category indices (MISSING_CODE:
+    missing, filled with its "fill"; any other negative code: all zeros) one-hot encoded; after
+    each column with a "missing_indicator", 1 where the cell was missing, else 0."""
+    n = len(range(*rows.indices(len(sources[0])))) if isinstance(rows, slice) else len(rows)
+    out = np.zeros((n, _n_inputs(spec)), dtype=dtype)
+    k = 0
+    for c, source in zip(spec, sources):
+        if c["kind"] == "numeric":
+            v = np.array(source[rows], dtype=np.float64)
+            missing = np.isnan(v)
+            if c["fill"] is not None:
+                v[missing] = c["fill"]
+            if c["mean"] is not None:
+                v -= c["mean"]
+                v /= c["std"]
+            out[:, k] = v
+            k += 1
+        else:
+            index = source[rows]
+            missing = index == MISSING_CODE
+            index = np.where(missing, c["categories"].index(c["fill"]), index)
+            hit = np.flatnonzero(index >= 0)
+            out[hit, k + index[hit]] = 1
+            k += len(c["categories"])
+        if c["missing_indicator"]:
+            out[:, k] = missing
+            k += 1
     return out
-
-
-def _mean_std(path, line_of, X, rows, names):
-    """The mean and standard deviation of each column over the rows ``rows`` (a constant
-    column's std is 1: centred, not scaled); DataError naming the column if they overflow
-    (``line_of(i)``: the file's line of rows[i])."""
-    mean, std = np.empty(len(names)), np.empty(len(names))
-    for j, name in enumerate(names):
-        column = X[rows, j]
-        with np.errstate(over="ignore", invalid="ignore"):
-            mean[j], std[j] = column.mean(), column.std()
-        if not (np.isfinite(mean[j]) and np.isfinite(std[j])):
-            i = int(np.argmax(np.abs(column)))
-            raise DataError("%s, line %d: column %r has %r: its values are too large to standardise (their "
-                            "mean or standard deviation overflows float64); rescale the column"
-                            % (path, line_of(i), name, float(column[i])))
-    std[std == 0] = 1.0
-    return mean, std
 
 
 # ---- train -----------------------------------------------------------------------------------
 
+def _names(values):
+    """Column names from repeated, comma-separated option values, in order, each once."""
+    names: List[str] = []
+    for value in values or []:
+        for name in value.split(","):
+            name = name.strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
 def _train_columns(args, header):
-    """The columns ``train`` reads: the features as numbers, the target."""
+    """The columns ``train`` reads: the features (as numbers, or categories when named by
+    --categorical; "number" columns may turn out categorical), the target."""
     target = _column(header, args.target, args.data)
+    ids = [_column(header, name, args.data) for name in _names(args.id)]
+    if target in ids:
+        raise DataError("the target column %r cannot also be an --id column" % target)
     if args.features:
         features = [_column(header, name.strip(), args.data) for name in args.features.split(",")]
         if target in features:
             raise DataError("the target column %r cannot also be an input" % target)
+        both = [name for name in features if name in ids]
+        if both:
+            raise DataError("column %r cannot be both an input (--features) and an --id column" % both[0])
     else:
-        features = [name for name in header if name != target]
+        features = [name for name in header if name != target and name not in ids]
+    categorical = [_column(header, name, args.data) for name in _names(args.categorical)]
+    for name in categorical:
+        if name == target:
+            raise DataError("--categorical names the target column %r; its labels are classes already "
+                            "(--task classification makes numbers class labels)" % name)
+        if name not in features:
+            raise DataError("--categorical names %r, which is not an input column" % name)
     if not features:
         raise DataError("%s has no input columns besides the target %r" % (args.data, target))
-    return [(name, "number") for name in features] + [(target, "target")]
+    cap = args.max_categories
+    return ([(name, "category", {"cap": cap}) if name in categorical else
+             (name, "number", {"flexible": True, "cap": cap}) for name in features] + [(target, "target")])
 
 
 def _task_of(table, name, requested):
     """("classification", classes, class index of each row) or ("regression", None, values)
-    for the target column (read in full, no cell empty)."""
+    for the target column (read in full, no cell missing)."""
     column, values = table.columns[name], table.values(name)
     if requested == "regression":
-        if column.bad is not None:
-            raise DataError("--task regression needs a numeric target; it has %r" % column.bad[1])
+        if column.text is not None:
+            raise DataError("--task regression needs a numeric target; it has %r" % column.text[1])
         return "regression", None, values
-    if column.bad is None:  # numbers
+    if column.text is None:  # numbers
         integers = bool(np.all(np.floor(values) == values))
         distinct = np.unique(values)
         if requested == "classification" or (integers and len(distinct) <= MAX_CLASSES):
@@ -470,6 +753,20 @@ def _float_list(text):
     return values
 
 
+def _is_delimiter(value):
+    """A delimiter the csv module can use and that cannot be part of a number or a name."""
+    return (isinstance(value, str) and len(value) == 1 and value not in "\"'\r\n\0.+-_"
+            and not value.isalnum() and (value == "\t" or value.isprintable()))
+
+
+def _delimiter(text):
+    value = {"\\t": "\t", "tab": "\t"}.get(text.lower(), text)
+    if not _is_delimiter(value):
+        raise argparse.ArgumentTypeError("expected one character such as , ; | or tab (also written \\t); "
+                                         "got %r" % text)
+    return value
+
+
 # ---- the model file's pynn_cli metadata --------------------------------------------------------
 
 def save_model(net, path, meta):
@@ -499,6 +796,11 @@ def _is_number(value):
         return False
 
 
+def _is_name(value):
+    """A column name as read from a header: text, not empty, no surrounding whitespace."""
+    return isinstance(value, str) and bool(value) and value.strip() == value
+
+
 def _numbers(meta, key, n, positive=False):
     values = meta.get(key)
     if (not isinstance(values, list) or len(values) != n or not all(_is_number(v) for v in values)
@@ -508,11 +810,77 @@ def _numbers(meta, key, n, positive=False):
     return values
 
 
-def _number(meta, key, positive=False):
+def _number(meta, key, positive=False, where=""):
     value = meta.get(key)
     if not _is_number(value) or (positive and not value > 0):
-        raise ValueError("%r must be a finite number%s; got %s" % (key, " > 0" if positive else "", _short(value)))
+        raise ValueError("%s%r must be a finite number%s; got %s"
+                         % (where, key, " > 0" if positive else "", _short(value)))
     return value
+
+
+def _check_columns(meta, net):
+    """The version 2 "columns" (each input column's description), checked: their names, the
+    values of each kind, and the network inputs they make against ``net.n_inputs``; ValueError
+    naming the column and the field."""
+    columns = meta.get("columns")
+    if not isinstance(columns, list) or not columns:
+        raise ValueError("'columns' must be a non-empty list, one description per input column; got %s"
+                         % _short(columns))
+    limit = float(np.finfo(net.dtype).max)
+    n, seen = 0, {}  # type: Tuple[int, Dict[str, Any]]
+    for i, c in enumerate(columns):
+        where = "'columns'[%d]" % i
+        if not isinstance(c, dict):
+            raise ValueError("%s must be a JSON object; got %s" % (where, _short(c)))
+        name = c.get("name")
+        if not _is_name(name):
+            raise ValueError("%s: 'name' must be a column name (text, not empty, no surrounding spaces); got %s"
+                             % (where, _short(name)))
+        where = "'columns'[%d] (%r): " % (i, name)
+        kind = c.get("kind")
+        if kind == "numeric":
+            mean = _number(c, "mean", where=where)
+            std = _number(c, "std", positive=True, where=where)
+            fill = _number(c, "fill", where=where)
+            with np.errstate(over="ignore"):
+                z = (np.float64(fill) - mean) / std
+            if not abs(z) <= limit:
+                raise ValueError("%s'fill' %r overflows when standardised (mean %r, std %r, %s)"
+                                 % (where, fill, mean, std, net.dtype.name))
+            n += 1
+        elif kind == "categorical":
+            categories = c.get("categories")
+            if (not isinstance(categories, list) or not categories
+                    or not all(_is_name(t) and not _is_missing(t) for t in categories)
+                    or not all(a < b for a, b in zip(categories, categories[1:]))):
+                raise ValueError("%s'categories' must be a non-empty list of distinct values in sorted order "
+                                 "(text, not empty, no surrounding spaces, not a missing-value marker); got %s"
+                                 % (where, _short(categories)))
+            fill = c.get("fill")
+            if not isinstance(fill, str) or fill not in categories:
+                raise ValueError("%s'fill' must be one of its 'categories'; got %s" % (where, _short(fill)))
+            n += len(categories)
+        else:
+            raise ValueError("%s'kind' must be 'numeric' or 'categorical'; got %s" % (where, _short(kind)))
+        indicator = c.get("missing_indicator")
+        if type(indicator) is not bool:
+            raise ValueError("%s'missing_indicator' must be true or false; got %s" % (where, _short(indicator)))
+        n += indicator
+        same = (kind, c.get("categories"))
+        if seen.setdefault(str(name), same) != same:
+            raise ValueError("%s'name' %r is described twice, differently" % (where, name))
+    if n != net.n_inputs:
+        raise ValueError("'columns' make %d network inputs (a numeric column 1, a categorical column 1 per "
+                         "category, a missing indicator 1) but the network takes %d" % (n, net.n_inputs))
+    ids = meta.get("id_columns")
+    if (not isinstance(ids, list) or not all(_is_name(x) for x in ids) or len(set(ids)) != len(ids)
+            or any(x in seen for x in ids)):
+        raise ValueError("'id_columns' must be a list of distinct column names that are not input columns; "
+                         "got %s" % _short(ids))
+    if not _is_delimiter(meta.get("delimiter")):
+        raise ValueError("'delimiter' must be one character (not a quote, letter, digit, line break or "
+                         "part of a number); got %s" % _short(meta.get("delimiter")))
+    return list(seen) + ids
 
 
 def check_metadata(meta, net):
@@ -522,18 +890,25 @@ def check_metadata(meta, net):
         raise ValueError("it must be a JSON object; got %s" % _short(meta))
     if meta.get("format") != METADATA_KEY:
         raise ValueError("'format' must be %r; got %s" % (METADATA_KEY, _short(meta.get("format"))))
-    if type(meta.get("version")) is not int or meta["version"] != 1:
-        raise ValueError("'version' must be 1 (the version this pynn reads); got %s" % _short(meta.get("version")))
-    features = meta.get("features")
-    if (not isinstance(features, list) or not all(isinstance(f, str) and f.strip() == f and f for f in features)
-            or len(features) != net.n_inputs):
-        raise ValueError("'features' must be a list of %d column names (the network takes %d inputs); got %s"
-                         % (net.n_inputs, net.n_inputs, _short(features)))
-    _numbers(meta, "mean", len(features))
-    _numbers(meta, "std", len(features), positive=True)
+    version = meta.get("version")
+    if type(version) is not int or version not in (1, METADATA_VERSION):
+        raise ValueError("'version' must be 1 or %d (the versions this pynn reads); got %s"
+                         % (METADATA_VERSION, _short(version)))
+    if version == 1:  # numeric inputs only: the names, means and standard deviations
+        features = meta.get("features")
+        if (not isinstance(features, list) or not all(_is_name(f) for f in features)
+                or len(features) != net.n_inputs):
+            raise ValueError("'features' must be a list of %d column names (the network takes %d inputs); got %s"
+                             % (net.n_inputs, net.n_inputs, _short(features)))
+        _numbers(meta, "mean", len(features))
+        _numbers(meta, "std", len(features), positive=True)
+        taken = features
+    else:
+        taken = _check_columns(meta, net)
     target = meta.get("target")
-    if not isinstance(target, str) or not target or target.strip() != target or target in features:
-        raise ValueError("'target' must be a column name that is not one of the features; got %s" % _short(target))
+    if not _is_name(target) or target in taken:
+        raise ValueError("'target' must be a column name that is neither an input nor an id column; got %s"
+                         % _short(target))
     task = meta.get("task")
     if task not in ("classification", "regression"):
         raise ValueError("'task' must be 'classification' or 'regression'; got %s" % _short(task))
@@ -588,16 +963,86 @@ def read_metadata(path):
     return load_model(path)[1]
 
 
+def _describe(names, few=3):
+    shown = ", ".join(repr(n) for n in names[:few])
+    return shown if len(names) <= few else "%s and %d more" % (shown, len(names) - few)
+
+
+def _check_inputs(table, names):
+    """After reading: the cells of the input columns ``names`` that no encoding takes (a number
+    that is not finite; more categories than allowed), in column order; the columns that turned
+    out categorical late read again first."""
+    table.read_pending()
+    for name in dict.fromkeys(names):
+        column = table.columns[name]
+        if column.kind == "number" and column.infinite is not None:
+            line, text = column.infinite
+            raise DataError("%s, line %d: column %r has %r, which is not a finite number (the cells of a numeric "
+                            "column are finite numbers or missing)" % (table.path, line, name, text))
+        if column.too_many:
+            why = (" (it is categorical because line %d has %r, which is not a number)" % column.text
+                   if column.text is not None else "")
+            raise DataError("%s: column %r has more than %d distinct values%s: too many categories to one-hot "
+                            "encode (--max-categories); leave it out (--features) or mark it as an --id column"
+                            % (table.path, name, column.cap, why))
+
+
+def _numeric_column(table, name, rows, line_of, indicator):
+    """(description, source) of numeric input column ``name`` learnt from the rows ``rows``, or
+    None if every one of their cells is missing (``line_of(i)``: the file's line of rows[i])."""
+    values = table.values(name)
+    train = values[rows]
+    present = ~np.isnan(train)
+    if not present.any():
+        return None
+    kept = train[present]
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(kept.mean()), float(kept.std())
+    if not (math.isfinite(mean) and math.isfinite(std)):
+        i = int(np.argmax(np.where(present, np.abs(train), 0)))
+        raise DataError("%s, line %d: column %r has %r: its values are too large to standardise (their "
+                        "mean or standard deviation overflows float64); rescale the column"
+                        % (table.path, line_of(i), name, float(train[i])))
+    return ({"name": name, "kind": "numeric", "mean": mean, "std": std if std > 0 else 1.0, "fill": mean,
+             "missing_indicator": bool(indicator and not present.all())}, values)
+
+
+def _categorical_column(table, name, rows, indicator):
+    """(description, source: each row's category index, or MISSING_CODE, or UNSEEN_CODE for a
+    value not in the rows ``rows``) of categorical input column ``name`` learnt from the rows
+    ``rows``, or None if every one of their cells is missing."""
+    names, codes = table.categories(name)
+    train = codes[rows]
+    present = train >= 0
+    if not present.any():
+        return None
+    counts = np.bincount(train[present], minlength=len(names))
+    seen = np.flatnonzero(counts).tolist()
+    categories = sorted(names[c] for c in seen)
+    rank = {text: i for i, text in enumerate(categories)}
+    remap = np.full(len(names), UNSEEN_CODE, dtype=np.int32)
+    for c in seen:
+        remap[c] = rank[names[c]]
+    source = np.where(codes >= 0, remap[np.maximum(codes, 0)], codes).astype(np.int32)
+    fill = names[min(seen, key=lambda c: (-counts[c], names[c]))]  # the most frequent (first in order)
+    return ({"name": name, "kind": "categorical", "categories": categories, "fill": fill,
+             "missing_indicator": bool(indicator and not present.all())}, source)
+
+
 def _training_data(args):
     """The training CSV read, checked, shuffled (seeded, so that --validation-split holds out a
-    random part: fit takes the last rows) and standardised with the training rows' means and
-    standard deviations: (X, y, meta), X and a regression y in the network's dtype."""
-    table = read_csv(args.data, lambda header: _train_columns(args, header))
+    random part: fit takes the last rows) and encoded with what the training rows give (means,
+    standard deviations, categories, fill values): (X, y, meta, notes), X and a regression y in
+    the network's dtype, notes a description of the preprocessing."""
+    table = read_csv(args.data, lambda header: _train_columns(args, header), args.delimiter)
     features, target = table.chosen[:-1], table.chosen[-1]
-    X = table.matrix(features)
+    _check_inputs(table, features)
     column = table.columns[target]
-    if column.empty is not None:
-        raise DataError("%s, line %d: the target column %r is empty" % (args.data, column.empty, target))
+    if column.missing is not None:
+        line, text = column.missing
+        raise DataError("%s, line %d: the target column %r %s" % (
+            args.data, line, target,
+            "is empty" if not text else "has %r, which marks a missing value; every row needs a target" % text))
     task, classes, y = _task_of(table, target, args.task)
     if task == "classification" and len(classes) < 2:
         raise DataError("the target column %r has only one value (%r); nothing to classify"
@@ -605,23 +1050,108 @@ def _training_data(args):
 
     order = np.random.default_rng(args.seed).permutation(table.n_rows)
     n_train = max(1, int(math.floor(table.n_rows * (1.0 - args.validation_split))))
+    rows = order[:n_train]
 
     def line_of(r):  # row r of the shuffled data
         return table.line(int(order[r]))
 
-    mean, std = _mean_std(args.data, line_of, X, order[:n_train], features)
-    X = _standardised(args.data, line_of, X, features, mean, std, args.dtype, order)
-    meta = {"format": METADATA_KEY, "version": 1, "features": features, "mean": mean.tolist(),
-            "std": std.tolist(), "target": target, "task": task}
+    named = set(_names(args.categorical)) | set(name.strip() for name in (args.features or "").split(","))
+    spec: List[Dict[str, Any]] = []
+    sources: List[np.ndarray] = []
+    dropped: List[str] = []
+    for name in features:
+        if table.columns[name].kind == "number":
+            got = _numeric_column(table, name, rows, line_of, args.missing_indicator)
+        else:
+            got = _categorical_column(table, name, rows, args.missing_indicator)
+        if got is None:
+            if name in named:
+                raise DataError("%s: column %r has no value in the training rows (every cell is missing: %s)"
+                                % (args.data, name, ", ".join(repr(v) for v in MISSING_VALUES)))
+            if name not in dropped:
+                dropped.append(name)
+            continue
+        spec.append(got[0])
+        sources.append(got[1])
+    if dropped:
+        _warn("%s: column%s %s %s no value in the training rows (every cell missing): left out of the inputs"
+              % (args.data, "s" if len(dropped) > 1 else "", _describe(dropped, 10),
+                 "have" if len(dropped) > 1 else "has"))
+    if not spec:
+        raise DataError("%s: no input column is left" % args.data)
+    described: Dict[str, List[str]] = {}
+    for c, source in zip(spec, sources):
+        note = []
+        if c["kind"] == "numeric":
+            _check_range(args.data, table.line, c["name"], source, c["mean"], c["std"], args.dtype)
+            n_missing = int(np.isnan(source).sum())
+        else:
+            note.append("categorical, %d categories one-hot" % len(c["categories"]))
+            n_missing = int(np.count_nonzero(source == MISSING_CODE))
+        if n_missing:
+            note.append("%d missing cell%s filled with %s" % (
+                n_missing, "s" if n_missing > 1 else "",
+                "the mean %.6g" % c["fill"] if c["kind"] == "numeric" else "the most frequent, %r" % c["fill"]))
+        if c["missing_indicator"]:
+            note.append("a missing indicator")
+        if note:
+            described.setdefault(c["name"], note)
+    notes = ["%r %s" % (name, ", ".join(note)) for name, note in described.items()]
+
+    X = np.empty((table.n_rows, _n_inputs(spec)), dtype=args.dtype)
+    for a in range(0, table.n_rows, PREDICT_ROWS):
+        X[a:a + PREDICT_ROWS] = encode(spec, sources, order[a:a + PREDICT_ROWS], args.dtype)
+    meta = {"format": METADATA_KEY, "version": METADATA_VERSION, "delimiter": table.delimiter,
+            "id_columns": _names(args.id), "columns": spec, "target": target, "task": task}
     if task == "classification":
         meta["classes"] = classes
         y = y[order]
     else:
         y = y.reshape(-1, 1)
-        y_mean, y_std = _mean_std(args.data, line_of, y, order[:n_train], [target])
+        y_mean, y_std = _mean_std(args.data, line_of, y, rows, [target])
         y = _standardised(args.data, line_of, y, [target], y_mean, y_std, args.dtype, order)
         meta.update(target_mean=float(y_mean[0]), target_std=float(y_std[0]))
-    return X, y, meta
+    return X, y, meta, notes
+
+
+def _standardised(path, line_of, X, names, mean, std, dtype, order=None):
+    """(X[order] - mean) / std as an array of ``dtype``, the network's, a block of rows at a
+    time, checking that every value fits in ``dtype``: DataError naming the cell if not
+    (``line_of(r)``: the file's line of row r of the result)."""
+    n = X.shape[0]
+    out = np.empty(X.shape, dtype=dtype)
+    limit = float(np.finfo(dtype).max)
+    for a in range(0, n, PREDICT_ROWS):
+        b = min(a + PREDICT_ROWS, n)
+        block = X[a:b] if order is None else X[order[a:b]]
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (block - mean) / std
+            ok = np.abs(z) <= limit
+        if not ok.all():
+            r, j = np.argwhere(~ok)[0]
+            raise DataError("%s, line %d: column %r has %r, which overflows when standardised (mean %.6g, "
+                            "standard deviation %.6g, %s)"
+                            % (path, line_of(a + r), names[j], float(block[r, j]), mean[j], std[j], dtype))
+        out[a:b] = z
+    return out
+
+
+def _mean_std(path, line_of, X, rows, names):
+    """The mean and standard deviation of each column over the rows ``rows`` (a constant
+    column's std is 1: centred, not scaled); DataError naming the column if they overflow
+    (``line_of(i)``: the file's line of rows[i])."""
+    mean, std = np.empty(len(names)), np.empty(len(names))
+    for j, name in enumerate(names):
+        column = X[rows, j]
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean[j], std[j] = column.mean(), column.std()
+        if not (np.isfinite(mean[j]) and np.isfinite(std[j])):
+            i = int(np.argmax(np.abs(column)))
+            raise DataError("%s, line %d: column %r has %r: its values are too large to standardise (their "
+                            "mean or standard deviation overflows float64); rescale the column"
+                            % (path, line_of(i), name, float(column[i])))
+    std[std == 0] = 1.0
+    return mean, std
 
 
 def cmd_train(args):
@@ -630,13 +1160,13 @@ def cmd_train(args):
     from pynn.layers import mlp_layers
     from pynn.optimizers import OPTIMIZERS
 
-    X, y, meta = _training_data(args)
-    features, target, task, classes = meta["features"], meta["target"], meta["task"], meta.get("classes")
+    X, y, meta, notes = _training_data(args)
+    columns, target, task, classes = meta["columns"], meta["target"], meta["task"], meta.get("classes")
     if task == "classification":
         n_out, out_activation, loss = len(classes), "softmax", "cross_entropy"
     else:
         n_out, out_activation, loss = 1, "linear", "mse"
-    sizes = [len(features)] + args.hidden + [n_out]
+    sizes = [X.shape[1]] + args.hidden + [n_out]
     layers = mlp_layers(sizes, args.activation, out_activation, args.dropout)
     opt = OPTIMIZERS[args.optimizer]
     optimizer = opt() if args.lr is None else opt(lr=args.lr)
@@ -645,7 +1175,9 @@ def cmd_train(args):
     what = ("classification of %r into %d classes" % (target, len(classes)) if task == "classification"
             else "regression of %r" % target)
     print("pynn train: %s from %d input column%s, %d rows of %s" % (
-        what, len(features), "" if len(features) == 1 else "s", len(X), args.data))
+        what, len(columns), "" if len(columns) == 1 else "s", len(X), args.data))
+    if notes:
+        print("inputs: %s" % "; ".join(notes))
     print("network: %s (%s)%s, %d parameters, %r, backend %s"
           % ("-".join(map(str, sizes)), ", ".join([args.activation] * len(args.hidden) + [out_activation]),
              ", dropout %g after each hidden layer" % args.dropout if args.dropout and args.hidden else "",
@@ -672,42 +1204,107 @@ def cmd_train(args):
 
 # ---- predict ---------------------------------------------------------------------------------
 
-def _predict_columns(args, header, meta, net):
-    """The columns ``predict`` reads: the model's inputs as numbers, and the target if present."""
+def _input_columns(meta, header):
+    """The column descriptions (as in version 2 metadata; "mean" and "fill" None: none) of a
+    model's inputs: from its metadata, or (None) the CSV's columns as they are."""
     if meta is None:
-        if len(header) != net.n_inputs:
-            raise DataError("%s has %d columns but the model takes %d inputs (and its file has no %s "
-                            "preprocessing naming them)" % (args.data, len(header), net.n_inputs, METADATA_KEY))
-        return [(name, "number") for name in header]
-    missing = [name for name in meta["features"] if name not in header]
+        return [{"name": name, "kind": "numeric", "mean": None, "std": None, "fill": None,
+                 "missing_indicator": False} for name in header]
+    if meta["version"] == 1:  # numeric inputs; a missing cell takes the mean
+        return [{"name": name, "kind": "numeric", "mean": m, "std": s, "fill": m, "missing_indicator": False}
+                for name, m, s in zip(meta["features"], meta["mean"], meta["std"])]
+    return meta["columns"]
+
+
+def _predict_columns(args, header, meta, net, spec):
+    """The columns ``predict`` reads: the model's inputs, its id columns, and the target if
+    present; ``spec`` gets the inputs' descriptions."""
+    if meta is None and len(header) != net.n_inputs:
+        raise DataError("%s has %d columns but the model takes %d inputs (and its file has no %s "
+                        "preprocessing naming them)" % (args.data, len(header), net.n_inputs, METADATA_KEY))
+    spec.extend(_input_columns(meta, header))
+    missing = [name for name in dict.fromkeys(c["name"] for c in spec) if name not in header]
     if missing:
         raise DataError("%s lacks the input column%s %s that the model was trained on"
                         % (args.data, "s" if len(missing) > 1 else "", ", ".join(map(repr, missing))))
-    target = [(meta["target"], "target")] if meta["target"] in header else []
-    return [(name, "number") for name in meta["features"]] + target
+    ids = meta.get("id_columns", []) if meta is not None else []
+    missing = [name for name in ids if name not in header]
+    if missing:
+        raise DataError("%s lacks the id column%s %s (the model was trained with --id %s; predict copies them "
+                        "into its output)" % (args.data, "s" if len(missing) > 1 else "",
+                                              ", ".join(map(repr, missing)), ",".join(ids)))
+    chosen = [(c["name"], "number") if c["kind"] == "numeric" else
+              (c["name"], "category", {"categories": c["categories"]}) for c in spec]
+    chosen += [(name, "id") for name in ids]
+    if meta is not None and meta["target"] in header:
+        chosen.append((meta["target"], "target"))
+    return chosen
+
+
+def _unseen_warning(table, spec):
+    """One warning naming, for each categorical column, the values not among its categories."""
+    parts = []
+    for name in dict.fromkeys(c["name"] for c in spec if c["kind"] == "categorical"):
+        column = table.columns[name]
+        if not column.unseen:
+            continue
+        n_rows = int(np.count_nonzero(table.categories(name)[1] == UNSEEN_CODE))
+        values = list(column.unseen)
+        more = "" if len(values) <= 3 else " and %s more" % (
+            "%d" % (len(values) - 3) if len(values) < MAX_UNSEEN else "at least %d" % (MAX_UNSEEN - 3))
+        parts.append("column %r: %s%s (%d row%s)" % (name, ", ".join(map(repr, values[:3])), more, n_rows,
+                                                     "" if n_rows == 1 else "s"))
+    if parts:
+        _warn("%s: values not seen in training, encoded as all zeros: %s" % (table.path, "; ".join(parts)))
 
 
 def _prediction_data(args, net, meta):
-    """The CSV's inputs, standardised as in training (in place; checked to fit the network's
-    dtype), and the target column's values or class indices (-1: not a known class), or None."""
-    table = read_csv(args.data, lambda header: _predict_columns(args, header, meta, net))
-    features = meta["features"] if meta is not None else table.header
-    X = table.matrix(features)
-    mean, std = (np.array(meta["mean"]), np.array(meta["std"])) if meta is not None else (None, None)
-    _standardised(args.data, table.line, X, features, mean, std, net.dtype.name, out=X)
-    truth = None
+    """The CSV read and checked: (table, the inputs' descriptions, their sources for ``encode``,
+    the id columns, the target column's values or class indices (-1: not a known class) and
+    which rows have one, or (None, None))."""
+    spec: List[Dict[str, Any]] = []
+    fallback = meta["delimiter"] if meta is not None and meta["version"] > 1 else ","
+    table = read_csv(args.data, lambda header: _predict_columns(args, header, meta, net, spec),
+                     args.delimiter, fallback)
+    sources = []
+    for c in spec:
+        name = c["name"]
+        column = table.columns[name]
+        if c["kind"] == "categorical":
+            sources.append(table.categories(name)[1])
+            continue
+        bad = column.text or column.infinite
+        if bad is not None:
+            raise DataError("%s, line %d: column %r has %r, which is not a %snumber (the model takes %r as a "
+                            "numeric input)" % (args.data, bad[0], name, bad[1],
+                                                "finite " if bad is column.infinite else "", name))
+        if c["fill"] is None and column.missing is not None:
+            line, text = column.missing
+            raise DataError("%s, line %d: column %r %s, and the model has no value to fill in (its file has no "
+                            "%s preprocessing)" % (args.data, line, name, "is empty" if not text else
+                                                   "has %r, a missing value" % text, METADATA_KEY))
+        values = table.values(name)
+        _check_range(args.data, table.line, name, values, c["mean"], c["std"], net.dtype.name)
+        sources.append(values)
+    _unseen_warning(table, spec)
+    truth = known = None
     if meta is not None and meta["target"] in table.columns:
         target = meta["target"]
-        truth = (_class_index(table, target, meta["classes"]) if meta["task"] == "classification"
-                 else table.values(target))
-    return X, truth
+        known = ~table.missing_target(target)
+        if meta["task"] == "classification":
+            truth = _class_index(table, target, meta["classes"])
+        else:
+            truth = table.values(target)
+            known &= np.isfinite(truth)
+    ids = meta.get("id_columns", []) if meta is not None else []
+    return table, spec, sources, ids, truth, known
 
 
 def cmd_predict(args):
     if not os.path.exists(args.model):
         raise DataError("no such file: %s" % args.model)
     net, meta = load_model(args.model)
-    X, truth = _prediction_data(args, net, meta)
+    table, spec, sources, ids, truth, known = _prediction_data(args, net, meta)
 
     task = meta["task"] if meta else ("classification" if net.is_classifier else "regression")
     binary = net.loss == "binary_cross_entropy" and net.n_outputs == 1
@@ -717,28 +1314,31 @@ def cmd_predict(args):
     else:
         out_header = ["prediction"] if net.n_outputs == 1 else ["prediction_%d" % j for j in range(net.n_outputs)]
 
-    # predict and write a block of rows at a time; keep the predicted class / value for the score
-    n = X.shape[0]
+    # encode, predict and write a block of rows at a time; keep the predicted class / value for the score
+    n = table.n_rows
     predicted = np.empty(n, dtype=np.int64 if task == "classification" else np.float64)
+    id_texts = [table.texts(name) for name in ids]
     output = open(args.output, "w", newline="", encoding="utf-8") if args.output else None
     try:
         writer = csv.writer(output) if output else csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(out_header)
+        writer.writerow(ids + out_header)
         for a in range(0, n, PREDICT_ROWS):
-            P = net.predict(X[a:a + PREDICT_ROWS]).astype(np.float64)
+            X = encode(spec, sources, slice(a, a + PREDICT_ROWS), net.dtype)
+            P = net.predict(X).astype(np.float64)
+            prefix = list(zip(*[list(islice(texts, len(P))) for texts in id_texts])) if ids else [()] * len(P)
             if task == "classification":
                 if binary:
                     index, probs = (P[:, 0] > 0.5).astype(int), np.column_stack([1 - P[:, 0], P[:, 0]])
                 else:
                     index, probs = P.argmax(axis=1), P
                 predicted[a:a + len(P)] = index
-                writer.writerows([str(columns[i])] + ["%.6g" % p for p in row]
-                                 for i, row in zip(index.tolist(), probs.tolist()))
+                writer.writerows(list(p) + [str(columns[i])] + ["%.6g" % v for v in row]
+                                 for p, i, row in zip(prefix, index.tolist(), probs.tolist()))
             else:
                 if meta is not None:
                     P = P * meta["target_std"] + meta["target_mean"]
                 predicted[a:a + len(P)] = P[:, 0]
-                writer.writerows(["%.8g" % v for v in row] for row in P.tolist())
+                writer.writerows(list(p) + ["%.8g" % v for v in row] for p, row in zip(prefix, P.tolist()))
     finally:
         if output is not None:
             output.close()
@@ -746,13 +1346,16 @@ def cmd_predict(args):
     report = sys.stdout if args.output else sys.stderr
     if args.output:
         print("wrote %d predictions to %s" % (n, args.output), file=report)
-    if truth is not None:  # the answers are there: score them
+    if truth is not None and known.any():  # the answers are there: score them
+        scored = int(np.count_nonzero(known))
         if task == "classification":
             print("accuracy on %s: %.4f (%d rows, target column %r)"
-                  % (args.data, float(np.mean(truth == predicted)), n, meta["target"]), file=report)
-        elif np.isfinite(truth).all():
+                  % (args.data, np.count_nonzero((truth == predicted) & known) / scored, scored, meta["target"]),
+                  file=report)
+        else:
             print("mae on %s: %.6g (%d rows, target column %r)"
-                  % (args.data, float(np.mean(np.abs(predicted - truth))), n, meta["target"]), file=report)
+                  % (args.data, float(np.mean(np.abs(predicted - truth), where=known)), scored, meta["target"]),
+                  file=report)
     return 0
 
 
@@ -872,10 +1475,23 @@ def build_parser():
     p.set_defaults(func=cmd_demo, parser=p)
 
     p = sub.add_parser("train", parents=[common], help="train a network on a CSV file",
-                       description="Train an MLP on a CSV file (header row; numeric input columns).")
+                       description="Train an MLP on a CSV file (header row; numeric and categorical input "
+                                   "columns, missing cells filled in).")
     p.add_argument("data", help="CSV file with a header row")
     p.add_argument("--target", required=True, help="the column to predict")
-    p.add_argument("--features", help="input columns, comma-separated (default: all but the target)")
+    p.add_argument("--id", action="append", metavar="COL",
+                   help="a column that is not an input (an identifier), copied into predict's output; "
+                        "repeatable, or comma-separated")
+    p.add_argument("--features", help="input columns, comma-separated (default: all but the target and --id)")
+    p.add_argument("--categorical", action="append", metavar="COL",
+                   help="treat this input column as categorical even if its cells are numbers (e.g. zip codes); "
+                        "repeatable, or comma-separated")
+    p.add_argument("--missing-indicator", action="store_true",
+                   help="add a 0/1 input after each column that has missing cells in the training rows")
+    p.add_argument("--max-categories", type=_positive_int, default=MAX_CATEGORIES, metavar="N",
+                   help="a categorical column with more distinct values is an error (default %d)" % MAX_CATEGORIES)
+    p.add_argument("--delimiter", type=_delimiter,
+                   help="the CSV's delimiter (default: sniffed among , ; tab |)")
     p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
                    help="default auto: classification for a non-numeric target or one of at most %d "
                         "distinct integers" % MAX_CLASSES)
@@ -907,7 +1523,10 @@ def build_parser():
                                    "also reports the accuracy (or mae).")
     p.add_argument("model", help="model file (.safetensors)")
     p.add_argument("data", help="CSV file with the model's input columns")
-    p.add_argument("--output", "-o", help="write the predictions here (default: standard output)")
+    p.add_argument("--out", "--output", "-o", dest="output", metavar="OUT.csv",
+                   help="write the predictions here, after the model's --id columns (default: standard output)")
+    p.add_argument("--delimiter", type=_delimiter,
+                   help="the CSV's delimiter (default: sniffed among , ; tab |, else the training file's)")
     p.add_argument("--backend", choices=["c", "numpy"], help="backend (default: the best available)")
     p.set_defaults(func=cmd_predict, parser=p)
 

@@ -51,8 +51,9 @@ def test_train_then_predict_classification(tmp_path, capsys, backend):
     net = pynn.load(str(model))
     assert net.loss == "cross_entropy" and net.n_inputs == 3
     meta = cli.read_metadata(str(model))
-    assert meta["features"] == ["x1", "x2", "x3"] and meta["classes"] == ["cat", "dog"]
-    assert meta["mean"][1] == pytest.approx(1000, abs=30)
+    assert [c["name"] for c in meta["columns"]] == ["x1", "x2", "x3"] and meta["classes"] == ["cat", "dog"]
+    assert {c["kind"] for c in meta["columns"]} == {"numeric"} and meta["id_columns"] == []
+    assert meta["columns"][1]["mean"] == pytest.approx(1000, abs=30) and meta["delimiter"] == ","
 
     test = blobs(tmp_path / "test.csv", n=100, seed=1)
     code, out, err = run(["predict", model, test, "--output", tmp_path / "pred.csv"], capsys)
@@ -85,13 +86,15 @@ def test_predict_is_the_same_model(tmp_path, capsys):
     probs = np.array([[float(v) for v in line.split(",")[1:]] for line in out.splitlines()[1:]])
     rows = list(csv.reader(open(data)))[1:]
     X = np.array([[float(v) for v in r[:3]] for r in rows])
-    meta = cli.read_metadata(str(model))
-    expected = pynn.load(str(model)).predict((X - meta["mean"]) / np.array(meta["std"]))
+    columns = cli.read_metadata(str(model))["columns"]
+    mean, std = np.array([c["mean"] for c in columns]), np.array([c["std"] for c in columns])
+    expected = pynn.load(str(model)).predict((X - mean) / std)
     np.testing.assert_allclose(probs, expected, rtol=1e-5, atol=1e-6)
     # the mean and std are those of the training rows: shuffled with the seed, the last 20% held out
     train = X[np.random.default_rng(0).permutation(60)][:48]
-    np.testing.assert_allclose(meta["mean"], train.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(meta["std"], train.std(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(mean, train.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(std, train.std(axis=0), rtol=1e-12)
+    assert [c["fill"] for c in columns] == [c["mean"] for c in columns]
 
 
 def test_train_with_dropout(tmp_path, capsys):
@@ -178,10 +181,21 @@ def test_bench_without_the_module(monkeypatch, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["train", "{tmp}/missing.csv", "--target", "y"], "no such file: {tmp}/missing.csv"),
     (["train", "{blobs}", "--target", "colour"], "has no column 'colour'; its columns are: x1, x2, x3, animal"),
-    (["train", "{blobs}", "--target", "x1", "--features", "x2,animal"],
-     "line 2: column 'animal' has 'dog', which is not a finite number"),
+    (["train", "{infinite}", "--target", "b"], "line 3: column 'a' has 'inf', which is not a finite number"),
     (["train", "{ragged}", "--target", "b"], "line 3: 1 fields, but the header has 2"),
-    (["train", "{empty_cell}", "--target", "b"], "line 3: column 'a' is empty"),
+    (["train", "{empty_cell}", "--target", "a"], "line 3: the target column 'a' is empty"),
+    (["train", "{blobs}", "--target", "animal", "--id", "x1,nope"], "has no column 'nope'"),
+    (["train", "{blobs}", "--target", "animal", "--id", "animal"], "target column 'animal' cannot also be an --id"),
+    (["train", "{blobs}", "--target", "animal", "--id", "x1", "--features", "x1,x2"],
+     "column 'x1' cannot be both an input (--features) and an --id column"),
+    (["train", "{blobs}", "--target", "animal", "--categorical", "animal"], "--categorical names the target"),
+    (["train", "{blobs}", "--target", "animal", "--features", "x2", "--categorical", "x1"],
+     "--categorical names 'x1', which is not an input column"),
+    (["train", "{empty_column}", "--target", "b", "--features", "a,c"],
+     "column 'c' has no value in the training rows"),
+    (["train", "{empty_column}", "--target", "b", "--features", "c"], "column 'c' has no value"),
+    (["train", "{blobs}", "--target", "animal", "--categorical", "x1", "--max-categories", "15"],
+     "column 'x1' has more than 15 distinct values: too many categories to one-hot encode"),
     (["train", "{one_class}", "--target", "b"], "has only one value"),
     (["train", "{header_only}", "--target", "b"], "has a header but no data rows"),
     (["predict", "{tmp}/nope.safetensors", "{blobs}"], "no such file"),
@@ -194,6 +208,8 @@ def test_data_errors_exit_1(tmp_path, capsys, argv, message):
     files = dict(tmp=str(tmp_path), blobs=blobs(tmp_path / "b.csv", n=20),
                  ragged=write_csv(tmp_path / "r.csv", ["a", "b"], [[1, 2], [3]]),
                  empty_cell=write_csv(tmp_path / "e.csv", ["a", "b"], [[1, 2], ["", 3]]),
+                 infinite=write_csv(tmp_path / "i.csv", ["a", "b"], [[1, 2], ["inf", 3]]),
+                 empty_column=write_csv(tmp_path / "c.csv", ["a", "b", "c"], [[1, 2, ""], [3, 4, "NA"], [5, 6, "?"]]),
                  one_class=write_csv(tmp_path / "o.csv", ["a", "b"], [[1, "x"], [2, "x"]]),
                  header_only=write_csv(tmp_path / "h.csv", ["a", "b"], []),
                  model=str(tmp_path / "m.safetensors"))
@@ -214,6 +230,9 @@ def test_data_errors_exit_1(tmp_path, capsys, argv, message):
     (["train", "x.csv", "--target", "y", "--validation-split", "1"], "must be in [0, 1)"),
     (["train", "x.csv", "--target", "y", "--dropout", "1"], "--dropout: must be in [0, 1)"),
     (["predict", "m.safetensors"], "the following arguments are required: data"),
+    (["predict", "m.safetensors", "x.csv", "--delimiter", ";;"], "--delimiter: expected one character"),
+    (["train", "x.csv", "--target", "y", "--delimiter", "a"], "--delimiter: expected one character"),
+    (["train", "x.csv", "--target", "y", "--max-categories", "0"], "--max-categories: must be >= 1"),
     (["lr-sweep", "--lrs", "0.1,x"], "expected numbers"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     (["--epochs", "0"], "--epochs must be >= 1"),

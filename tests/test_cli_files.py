@@ -107,9 +107,9 @@ def test_chunked_reading_gives_the_numbers_and_labels(tmp_path, capsys, monkeypa
     assert "classification of 'label' into 2 classes from 2 input columns, 50 rows" in out
     meta = cli.read_metadata(str(model))
     train = X[np.random.default_rng(0).permutation(50)][:40]  # shuffled with --seed 0; 20% held out
-    np.testing.assert_allclose(meta["mean"], train.mean(axis=0), rtol=1e-12)
-    np.testing.assert_allclose(meta["std"], train.std(axis=0), rtol=1e-12)
-    assert meta["features"] == ["a", "b"] and meta["classes"] == ["down", "up"]
+    np.testing.assert_allclose([c["mean"] for c in meta["columns"]], train.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose([c["std"] for c in meta["columns"]], train.std(axis=0), rtol=1e-12)
+    assert [c["name"] for c in meta["columns"]] == ["a", "b"] and meta["classes"] == ["down", "up"]
 
     code, out, err = run(["predict", model, data], capsys)
     assert code == 0, err
@@ -172,19 +172,27 @@ def test_repeated_feature_column(tmp_path, capsys):
                           "--save", tmp_path / "m.safetensors"], capsys)
     assert code == 0 and "from 2 input columns" in out, err
     meta = cli.read_metadata(str(tmp_path / "m.safetensors"))
-    assert meta["features"] == ["a", "a"] and meta["mean"][0] == meta["mean"][1]
+    a, again = meta["columns"]
+    assert a["name"] == again["name"] == "a" and a["mean"] == again["mean"]
     assert run(["predict", tmp_path / "m.safetensors", data], capsys)[0] == 0
 
 
 @pytest.mark.parametrize("lines,argv,message", [
     # a bad cell after the first chunks: its own line number (blank lines counted)
-    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["", "1,x,0"], [],
-     "line 33: column 'b' has 'x', which is not a finite number"),
-    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["nan,1,0"], [],
-     "line 32: column 'a' has 'nan', which is not a finite number"),
+    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["", "1,inf,0"], [],
+     "line 33: column 'b' has 'inf', which is not a finite number"),
+    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["-1e999,1,0"], [],
+     "line 32: column 'a' has '-1e999', which is not a finite number"),
     # two bad columns: the first input column is reported, though its bad cell comes later
-    (["a,b,y", "1,x,0"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["x,1,0"], [],
-     "line 33: column 'a' has 'x'"),
+    (["a,b,y", "1,-inf,0"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["Infinity,1,0"], [],
+     "line 33: column 'a' has 'Infinity'"),
+    # a text cell after the first chunks makes the column categorical (read again): too many categories
+    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["", "1,x,0"], ["--max-categories", "20"],
+     "column 'b' has more than 20 distinct values (it is categorical because line 33 has 'x', which is not a "
+     "number): too many categories"),
+    # a missing target cell, however it is written
+    (["a,b,y"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["1,2, n/a "], [],
+     "line 32: the target column 'y' has 'n/a', which marks a missing value"),
     # errors in the file's structure come before those in its cells or its header
     (["a,b,y", "1,x,0"] + ["%d,%d,%d" % (i, i, i % 2) for i in range(30)] + ["1,2"], [],
      "line 33: 2 fields, but the header has 3"),
