@@ -48,7 +48,8 @@ class Dense(_Owned):
         (exact erf form) or "softmax" (last layer only).
     init : str or callable, optional
         Weight initialiser, a name from :mod:`pynn.init` or ``callable(shape, rng)``.
-        Default: "he_normal" for relu, leaky_relu and gelu, "xavier_uniform" otherwise.
+        Default: "xavier_uniform" for every activation, as Keras and scikit-learn's
+        MLP (see :mod:`pynn.init` for the evidence behind it).
     bias_init : str or callable
         Bias initialiser, default "zeros".
 
@@ -67,8 +68,8 @@ class Dense(_Owned):
     >>> layer = pynn.Dense(3, 2, activation="relu")
     >>> layer, layer.W
     (Dense(3, 2, activation='relu'), None)
-    >>> layer.init.__name__, layer.bias_init.__name__      # the defaults for relu
-    ('he_normal', 'zeros')
+    >>> layer.init.__name__, layer.bias_init.__name__      # the defaults
+    ('xavier_uniform', 'zeros')
     >>> net = pynn.Network([layer], dtype="float64", seed=0)
     >>> layer.W.shape, layer.b.shape
     ((3, 2), (2,))
@@ -86,7 +87,7 @@ class Dense(_Owned):
         self._n_out = as_int(n_out, "n_out")
         self._activation = activations.check_name(activation)
         if init is None:
-            init = "he_normal" if activation in activations.RELU_FAMILY else "xavier_uniform"
+            init = "xavier_uniform"  # for every activation: benchmarks/init_default.py
         self._init: Initializer = init_module.get(init, "init")
         self._bias_init: Initializer = init_module.get(bias_init, "bias_init")
 
