@@ -29,14 +29,15 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # ---- scikit-learn's estimator checks, none skipped ----------------------------------
 #
-# Small networks keep the ~110 checks fast.  The checked instances use
-# float64: in float32 the *numpy* backend fails check_methods_subset_invariance
-# (numpy's float32 matmul rounds a row differently alone than inside a batch,
-# by ~1e-7 relative; the C backend is row-invariant and passes in float32 too).
+# Small networks keep the ~120 checks fast (sparse X and sample_weight checks
+# included).  The checked instances keep the default dtype=None: the network
+# follows X, float64 in most checks (in float32 the *numpy* backend would fail
+# check_methods_subset_invariance: numpy's float32 matmul rounds a row
+# differently alone than inside a batch, by ~1e-7 relative).
 
 CHECKED = [
-    PynnClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, dtype="float64"),
-    PynnRegressor(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, dtype="float64"),
+    PynnClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01),
+    PynnRegressor(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01),
 ]
 
 
@@ -161,7 +162,7 @@ def test_binary_uses_one_sigmoid_unit():
 def test_string_class_labels():
     X, y = make_blobs(n_samples=150, centers=3, random_state=1)
     names = np.array(["ant", "bee", "cat"])[y]  # sorted like 0, 1, 2
-    params = dict(hidden_layer_sizes=(8,), max_iter=50, learning_rate_init=0.01, random_state=3)
+    params = dict(hidden_layer_sizes=(8,), max_iter=200, learning_rate_init=0.01, random_state=3)
     by_int = PynnClassifier(**params).fit(X, y)
     by_name = PynnClassifier(**params).fit(X, names)
     by_object = PynnClassifier(**params).fit(X, names.astype(object))
@@ -200,12 +201,13 @@ def test_partial_fit_improves_the_loss():
     for _ in range(30):
         clf.partial_fit(X, y)
     assert log_loss(y, clf.predict_proba(X)) < 0.5 * first
-    assert clf.n_iter_ == 31 and len(clf.loss_curve_) == 31 and clf.t_ == 31 * len(X)
+    # n_iter_ counts this call's epochs (as scikit-learn); the history goes on
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 31 and clf.t_ == 31 * len(X)
     with pytest.raises(ValueError, match="features"):
         clf.partial_fit(X[:, :3], y)
     clf.set_params(learning_rate_init=0.002).partial_fit(X, y)  # each call uses the current learning rate
     assert clf.network_.optimizer.lr == 0.002 and clf.network_.optimizer.step == 32 * 5  # Adam state kept
-    with pytest.raises(ValueError, match="not in classes_"):
+    with pytest.raises(ValueError, match="has classes not in `self.classes_`"):
         clf.partial_fit(X, y + 1)
 
     Xr = np.linspace(-2, 2, 200)[:, None]
@@ -220,14 +222,19 @@ def test_partial_fit_improves_the_loss():
 
 
 def _sgd_step_by_hand(W, b, X, grad_z, lr, alpha):
-    """One plain SGD step with L2 weight decay on (W, b), given dLoss/dz."""
-    return W - lr * (X.T @ grad_z + alpha * W), b - lr * (grad_z.sum(axis=0) + alpha * b)
+    """One plain SGD step of scikit-learn's MLP on (W, b), given its dLoss/dz
+    per sample: the mean over the batch, plus alpha * W / n on the weights only."""
+    n = len(X)
+    return W - lr * (X.T @ grad_z + alpha * W) / n, b - lr * grad_z.sum(axis=0) / n
 
 
 @pytest.mark.parametrize("task", ["regression", "binary", "multiclass", "multilabel"])
-def test_one_epoch_is_the_gradient_step_of_the_documented_loss(task):
+def test_one_epoch_is_the_gradient_step_of_scikit_learns_loss(task):
     """With no hidden layer, a full batch and plain SGD, one epoch is one step
-    down the gradient of the loss the docs name, plus alpha * w (weight decay)."""
+    down the gradient of scikit-learn's MLP loss: dLoss/dz = output - target
+    per sample (softmax + cross-entropy, sigmoid + cross-entropy summed over
+    the labels, identity + half the squared error summed over the targets),
+    averaged over the batch, plus alpha * W / n on the weights, not the biases."""
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 5))
     n = len(X)
@@ -243,26 +250,36 @@ def test_one_epoch_is_the_gradient_step_of_the_documented_loss(task):
     else:
         y = (rng.uniform(size=(n, 3)) > 0.5).astype(int)
         est = PynnClassifier(hidden_layer_sizes=())
-    lr, alpha = 0.1, 0.05
+    lr, alpha = 0.1, 0.5
     est.set_params(solver="sgd", momentum=0.0, learning_rate_init=lr, alpha=alpha, batch_size=n,
-                   shuffle=False, dtype="float64", random_state=0)
+                   shuffle=False, random_state=0)
     est.partial_fit(X, y, **({} if task in ("regression", "multilabel") else {"classes": np.unique(y)}))
     W, b = est.coefs_[0], est.intercepts_[0]
     Z = X @ W + b
     if task == "regression":
-        grad_z = 2 * (Z - y) / y.size  # MSELoss: mean over all elements
+        grad_z = Z - y
     elif task == "binary":
-        t = (y == est.classes_[1]).astype(float)[:, None]
-        grad_z = (expit(Z) - t) / n  # BCEWithLogitsLoss on the logit of classes_[1]
+        grad_z = expit(Z) - (y == est.classes_[1]).astype(float)[:, None]
     elif task == "multiclass":
-        onehot = (y[:, None] == est.classes_[None, :]).astype(float)
-        grad_z = (softmax(Z, axis=1) - onehot) / n  # CrossEntropyLoss
+        grad_z = softmax(Z, axis=1) - (y[:, None] == est.classes_[None, :]).astype(float)
     else:
-        grad_z = (expit(Z) - y) / y.size  # BCEWithLogitsLoss, mean over all labels
+        grad_z = expit(Z) - y
     W_expected, b_expected = _sgd_step_by_hand(W, b, X, grad_z, lr, alpha)
     est.partial_fit(X, y)
     np.testing.assert_allclose(est.coefs_[0], W_expected, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(est.intercepts_[0], b_expected, rtol=1e-12, atol=1e-14)
+    # the loss of that epoch, before the step, is scikit-learn's: its loss of the
+    # predictions plus alpha / 2 * ||W||^2 / n
+    if task == "regression":
+        data_loss = 0.5 * np.mean((Z - y) ** 2)
+    elif task == "binary":
+        data_loss = log_loss(y, expit(Z[:, 0]), labels=est.classes_)
+    elif task == "multiclass":
+        data_loss = log_loss(y, softmax(Z, axis=1), labels=est.classes_)
+    else:
+        P = expit(Z)
+        data_loss = -np.mean(np.sum(y * np.log(P) + (1 - y) * np.log(1 - P), axis=1))
+    assert est.loss_curve_[-1] == pytest.approx(data_loss + 0.5 * alpha * np.sum(W ** 2) / n, rel=1e-12)
 
 
 # ---- regression ---------------------------------------------------------------------
@@ -338,17 +355,20 @@ def test_parameters_map_onto_pynn():
     assert [l.activation for l in net.layers] == ["sigmoid", "sigmoid", "softmax"]
     assert [(l.n_in, l.n_out) for l in net.layers] == [(4, 5), (5, 4), (4, 3)]
     opt = net.optimizer
-    assert isinstance(opt, pynn.SGD) and (opt.lr, opt.momentum, opt.nesterov, opt.weight_decay) == (0.2, 0.5, True,
-                                                                                                     0.01)
+    # scikit-learn's alpha / batch size as the weight decay of the last step (its biases' update is remade
+    # without it); the loss scale of softmax + cross-entropy is 1, so lr is learning_rate_init
+    assert isinstance(opt, pynn.SGD) and (opt.lr, opt.momentum, opt.nesterov) == (0.2, 0.5, True)
+    assert opt.weight_decay == pytest.approx(0.01 / 150)
     net = fit(activation="identity", solver="adam", beta_1=0.8, beta_2=0.99, epsilon=1e-6).network_
     assert net.layers[0].activation == "linear"
-    assert isinstance(net.optimizer, pynn.Adam) and net.optimizer.betas == (0.8, 0.99) and net.optimizer.eps == 1e-6
-    assert net.optimizer.weight_decay == 1e-4 and net.dtype == np.float32
+    assert isinstance(net.optimizer, pynn.Adam) and net.optimizer.betas == (0.8, 0.99)
+    assert net.optimizer.eps == pytest.approx(1e-6 / np.sqrt(1 - 0.99))  # epsilon where scikit-learn adds it
+    assert net.optimizer.weight_decay == pytest.approx(1e-4 / 150) and net.dtype == np.float64  # X's dtype
     assert type(fit(solver="adamw", alpha=0.1).network_.optimizer) is pynn.AdamW
     assert type(fit(solver="rmsprop").network_.optimizer) is pynn.RMSprop
-    assert fit(dtype="float64").network_.dtype == np.float64
-    assert fit().network_.history.params["batch_size"] == 150  # "auto": min(200, n)
-    assert fit(batch_size=32).network_.history.params["batch_size"] == 32
+    assert fit(dtype="float32").network_.dtype == np.float32
+    assert fit().network_.optimizer.step == 1  # "auto": min(200, n), one batch of 150 in the epoch
+    assert fit(batch_size=32).network_.optimizer.step == 5  # 150 rows in batches of 32
     assert [repr(l) for l in fit(dropout=0.25).network_.layers] == [
         "Dense(4, 5, activation='relu')", "Dropout(p=0.25)", "Dense(5, 4, activation='relu')", "Dropout(p=0.25)",
         "Dense(4, 3, activation='softmax')"]
@@ -356,7 +376,8 @@ def test_parameters_map_onto_pynn():
     for name, value in [("activation", "softmax"), ("solver", "lbfgs"), ("hidden_layer_sizes", (0,)),
                         ("batch_size", 0), ("alpha", -1.0), ("max_iter", 0), ("dtype", "float16"),
                         ("validation_fraction", 1.0), ("learning_rate_init", 0.0), ("dropout", 1.0),
-                        ("dropout", -0.1)]:
+                        ("dropout", -0.1), ("learning_rate", "optimal"), ("power_t", -0.5),
+                        ("n_iter_no_change", 0), ("n_iter_no_change", 2.5), ("max_fun", 0)]:
         est = PynnClassifier().set_params(**{name: value})
         with pytest.raises(ValueError, match=name):
             est.fit(X, y)
@@ -383,28 +404,38 @@ def test_stopping_rules_and_convergence_warning():
 
 
 def test_warm_start_continues_training():
+    """As scikit-learn: a warm-started fit continues from the current weights
+    with a fresh optimizer, n_iter_ counts its own epochs, t_ and loss_curve_ go on."""
     X, y = scaled_iris()
     clf = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=0).fit(X, y)
-    before = clf.coefs_
+    first = clf.network_.get_weights()
+    steps = clf.network_.optimizer.step
     clf.fit(X, y)
-    assert clf.n_iter_ == 10 and len(clf.loss_curve_) == 10
-    fresh = PynnClassifier(hidden_layer_sizes=(8,), max_iter=10, random_state=0).fit(X, y)
-    np.testing.assert_array_equal(clf.coefs_[0], fresh.coefs_[0])  # 5 + 5 epochs == 10 epochs
-    assert not np.array_equal(before[0], clf.coefs_[0])
+    assert clf.n_iter_ == 5 and len(clf.loss_curve_) == 10 and clf.t_ == 10 * len(X)
+    assert clf.network_.optimizer.step == steps  # a fresh optimizer: Adam's step count started again
+    assert not np.array_equal(first[0], clf.coefs_[0])
+    # the same as another estimator's warm start from the first fit's weights
+    other = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, warm_start=True, random_state=1).fit(X, y)
+    other.set_params(random_state=0).network_.set_weights(first)
+    other.fit(X, y)
+    np.testing.assert_array_equal(clf.coefs_[0], other.coefs_[0])
 
 
 def test_training_continues_after_early_stopping():
-    """best_loss_ is None after an early-stopping fit; partial_fit (which never stops early)
-    and a warm-started fit without early stopping then start counting from the next epoch."""
+    """best_loss_ is None after an early-stopping fit; partial_fit (which refuses early
+    stopping, as scikit-learn's) and a warm-started fit without early stopping then start
+    counting from the next epoch."""
     X, y = scaled_iris()
     clf = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, random_state=0).fit(X, y)
     assert clf.best_loss_ is None
-    clf.partial_fit(X, y)
-    assert clf.n_iter_ == 6 and clf.best_loss_ == clf.loss_curve_[-1]
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        clf.partial_fit(X, y)
+    clf.set_params(early_stopping=False).partial_fit(X, y)
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 6 and clf.best_loss_ == clf.loss_curve_[-1]
     clf = PynnClassifier(hidden_layer_sizes=(8,), max_iter=5, early_stopping=True, warm_start=True,
                          random_state=0).fit(X, y)
     clf.set_params(early_stopping=False).fit(X, y)
-    assert clf.n_iter_ == 10 and clf.best_loss_ == min(clf.loss_curve_[5:])
+    assert clf.n_iter_ == 5 and clf.best_loss_ == min(clf.loss_curve_[5:])
 
 
 def test_verbose_prints_the_loss(capsys):
