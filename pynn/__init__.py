@@ -18,6 +18,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .layers import Dense, Dropout
 from .network import Network
 from .onnx_export import export_onnx  # imports onnx only when called
+from .lbfgs import LBFGS
 from .optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 from .serialization import load
 from .training import Callback, History
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 
 
 __all__ = [
-    "Adam", "AdamW", "Callback", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network",
+    "Adam", "AdamW", "Callback", "LBFGS", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network",
     "Optimizer", "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx",
     "get_num_threads", "gradcheck", "init", "load", "schedules", "set_backend", "set_num_threads",
 ]

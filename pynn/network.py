@@ -380,6 +380,9 @@ class Network:
         >>> [w.tolist() for w in net.get_weights()], net.optimizer.step
         ([[[0.8]], [0.1]], 1)
         """
+        if self._optimizer.needs_closure:
+            raise TypeError("%s evaluates the loss itself; train it with train_step or fit, not apply_gradients"
+                            % type(self._optimizer).__name__)
         grads = list(grads)
         targets = [g for pair in self._plan.grad_views for g in pair]
         if len(grads) != len(targets):
@@ -418,7 +421,10 @@ class Network:
         try:
             opt = self._optimizer
             plan = self._plan if opt._version == self._opt_version else self._sync_optimizer()
-            total = backends._implementation.train_rows(plan, opt, X, Y, labels, weights, n)[0]
+            if opt.needs_closure:  # L-BFGS: it evaluates the loss itself
+                total = opt.run_rows(plan, backends._implementation, X, Y, labels, weights, n)[0]
+            else:
+                total = backends._implementation.train_rows(plan, opt, X, Y, labels, weights, n)[0]
         finally:
             lock.release_exclusive()
         return total / (n if weights is None else float(weights.sum(dtype=np.float64)))

@@ -80,6 +80,9 @@ class Optimizer:
     name: ClassVar[str] = None  # type: ignore[assignment]
     kind: ClassVar[int] = None  # type: ignore[assignment]  # code in the C core (enum pynn_optimizer_kind)
     _network: Optional[object] = None  # the network using this optimizer, set by Network
+    # True for optimizers that evaluate the loss themselves (LBFGS): trained
+    # through their run_rows instead of the backend's train_rows
+    needs_closure: ClassVar[bool] = False
     weight_decay: Hyperparameter[float]  # every optimizer has one (0 for none)
 
     lr = Hyperparameter(_non_negative("lr"), "The learning rate: how far each update moves along the gradient.")
@@ -106,6 +109,13 @@ class Optimizer:
     def numpy_update(self, params: FloatArray, grads: FloatArray, state: FloatArray) -> None:
         """One update of ``params`` in place (numpy backend); ``self.step`` is
         the 1-based index of this update."""
+        raise NotImplementedError
+
+    def run_rows(self, plan: Any, backend: Any, X: FloatArray, Y: Optional[FloatArray], labels: Any,
+                 weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
+        """For optimizers with ``needs_closure``: train on consecutive batches
+        as a backend's ``train_rows`` does, evaluating the loss through
+        ``backend.gradients`` (see pynn.lbfgs)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -337,7 +347,8 @@ class RMSprop(Optimizer):
             params += dt(-self.lr) * g / avg
 
 
-OPTIMIZERS: Dict[str, Type[Union[SGD, Adam, RMSprop]]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
+#: name -> class; pynn.lbfgs adds "lbfgs"
+OPTIMIZERS: Dict[str, Callable[..., Optimizer]] = {cls.name: cls for cls in (SGD, Adam, AdamW, RMSprop)}
 
 
 def get(optimizer: Union[Optimizer, str, None]) -> Optimizer:

@@ -245,7 +245,11 @@ def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batc
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # numpy backend: reported here instead
-            result = backends.implementation().train_rows(plan, net.optimizer, *data.rows(lo, hi), batch_size)
+            optimizer, impl = net.optimizer, backends.implementation()
+            if optimizer.needs_closure:  # L-BFGS: it evaluates the loss itself
+                result = optimizer.run_rows(plan, impl, *data.rows(lo, hi), batch_size)
+            else:
+                result = impl.train_rows(plan, optimizer, *data.rows(lo, hi), batch_size)
     except DivergenceError:
         return None
     if pace is not None:
