@@ -78,10 +78,15 @@ pynn's additions and the rest of the mapping
 * ``solver``: "sgd" and "adam" as above; pynn's additions "adamw"
   (``pynn.AdamW``: ``alpha`` is its decoupled decay, ``W *= 1 - lr * alpha``
   every step, weights only; ``eps`` as for "adam") and "rmsprop"
-  (``pynn.RMSprop(eps=epsilon / c)``, ``alpha`` as for "sgd").  "lbfgs" is
-  not available: pynn has no L-BFGS optimizer yet, so ``fit`` raises
-  ValueError saying so (use scikit-learn's MLP for it).  ``max_fun``, an
-  "lbfgs" setting, is accepted and checked but unused.
+  (``pynn.RMSprop(eps=epsilon / c)``, ``alpha`` as for "sgd").
+  "lbfgs": ``pynn.LBFGS`` on the whole data at once (no batches, no early
+  stopping, no partial_fit, as in scikit-learn), minimising scikit-learn's
+  objective -- its loss scale plus ``alpha / 2 * ||W||^2 / n`` on the
+  weights only -- with ``max_iter`` iterations, ``max_fun`` loss
+  evaluations, ``tol`` on the largest gradient and 10 update pairs (scipy's
+  L-BFGS-B defaults as scikit-learn calls it).  Its line search is PyTorch's
+  strong-Wolfe one, not scipy's, so the iterates differ from scikit-learn's
+  while the objective is the same.
 * ``batch_size="auto"`` is ``min(200, n_samples)``; an int is clipped to
   ``[1, n_samples]`` (with a warning when larger).  One iteration
   (``max_iter``, ``n_iter_``) is one epoch.
@@ -178,8 +183,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "pynn.sklearn needs scikit-learn >= 1.6 (%s); install it with: pip install pynn[sklearn]" % exc
     ) from exc
 
-from . import activations, optimizers
+from . import activations, backends, losses, optimizers
 from ._typing import ArrayLike, DTypeLike, FloatArray
+from .lbfgs import LBFGS
 from .errors import DivergenceError
 from .layers import Dense, mlp_layers
 from .network import Network
@@ -189,7 +195,7 @@ _Self = TypeVar("_Self", bound="_BasePynn")
 __all__ = ["PynnClassifier", "PynnRegressor"]
 
 _ACTIVATION_ALIASES = {"identity": "linear", "logistic": "sigmoid"}
-_SOLVERS = ("sgd", "adam", "adamw", "rmsprop")
+_SOLVERS = ("lbfgs", "sgd", "adam", "adamw", "rmsprop")
 _SCHEDULES = ("constant", "invscaling", "adaptive")
 _DTYPES = ("float32", "float64")
 _SPARSE_FORMATS = ["csr", "csc"]
@@ -214,6 +220,29 @@ def _dense_rows(X: Any, index: Any, dtype: np.dtype[Any]) -> FloatArray:
     if sp.issparse(part):
         part = part.toarray()
     return np.ascontiguousarray(part, dtype=dtype)
+
+
+class _Objective:
+    """scikit-learn's objective for solver="lbfgs", as a backend whose
+    ``gradients`` L-BFGS evaluates: the network's loss times scikit-learn's
+    loss scale plus alpha/2 ||W||^2 / n, and its gradient (times the gradient
+    scale, plus alpha W / n on the weights only, not the biases)."""
+
+    def __init__(self, backend: Any, net: Network, loss_scale: float, grad_scale: float, alpha_over_n: float) -> None:
+        self.backend, self.loss_scale, self.grad_scale, self.alpha_over_n = backend, loss_scale, grad_scale, alpha_over_n
+        plan = net._plan
+        self.weights_only = np.concatenate([np.r_[np.ones(a * b, bool), np.zeros(b, bool)]
+                                            for a, b in zip(plan.sizes[:-1].tolist(), plan.sizes[1:].tolist())])
+
+    def gradients(self, plan: Any, X: FloatArray, Y: Any, labels: Any, weights: Any, step: int) -> Tuple[float, float]:
+        loss, correct = self.backend.gradients(plan, X, Y, labels, weights, step)
+        grads, W = plan.grads, plan.params[self.weights_only]
+        if self.grad_scale != 1:
+            grads *= plan.dtype.type(self.grad_scale)
+        if self.alpha_over_n:
+            grads[self.weights_only] += plan.dtype.type(self.alpha_over_n) * W
+        penalty = 0.5 * self.alpha_over_n * float(np.dot(W.astype(np.float64), W.astype(np.float64)))
+        return self.loss_scale * loss + penalty, correct
 
 
 class _Training:
@@ -391,13 +420,8 @@ class _BasePynn(BaseEstimator):
         activation = _ACTIVATION_ALIASES.get(self.activation, self.activation)
         if not isinstance(activation, str) or activation not in activations.HIDDEN:
             fail("activation", "one of %s (or 'identity', 'logistic')" % ", ".join(map(repr, activations.HIDDEN)))
-        if isinstance(self.solver, str) and self.solver == "lbfgs":
-            raise ValueError("solver='lbfgs' is not available in pynn.sklearn: pynn has no L-BFGS optimizer yet. "
-                             "Use solver='adam' (the default) or 'sgd', scikit-learn's stochastic solvers, which "
-                             "mean here what they mean there, or scikit-learn's own MLPClassifier/MLPRegressor "
-                             "for L-BFGS")
         if not isinstance(self.solver, str) or self.solver not in _SOLVERS:
-            fail("solver", "one of %s ('lbfgs' is not available)" % ", ".join(map(repr, _SOLVERS)))
+            fail("solver", "one of %s" % ", ".join(map(repr, _SOLVERS)))
         if not isinstance(self.learning_rate, str) or self.learning_rate not in _SCHEDULES:
             fail("learning_rate", "one of %s" % ", ".join(map(repr, _SCHEDULES)))
         batch_size: Any = self.batch_size
@@ -438,6 +462,9 @@ class _BasePynn(BaseEstimator):
         """A fresh optimizer for this solver; the per-step settings (learning
         rate, eps, weight decay) are set by _Training.step."""
         c = float(self._grad_scale)
+        if self.solver == "lbfgs":  # scipy's L-BFGS-B defaults as scikit-learn calls it: 10 pairs
+            return LBFGS(lr=1, max_iter=int(self.max_iter), max_eval=int(self.max_fun), tolerance_grad=float(self.tol),
+                         tolerance_change=float(np.finfo(np.float64).eps * 1e7), history_size=10)
         if self.solver == "sgd":
             momentum = float(self.momentum)
             return optimizers.SGD(lr=rate * c, momentum=momentum,
@@ -479,6 +506,8 @@ class _BasePynn(BaseEstimator):
     def _fit(self: _Self, X: Any, y: Any, sample_weight: Any, incremental: bool,
              classes: Optional[ArrayLike] = None) -> _Self:
         sizes, activation = self._checked_params()
+        if incremental and self.solver == "lbfgs":
+            raise AttributeError("partial_fit is only available for stochastic optimizers. lbfgs is not stochastic.")
         if incremental and self.early_stopping:
             raise ValueError("partial_fit does not support early_stopping=True")
         fitted = hasattr(self, "network_")
@@ -533,7 +562,7 @@ class _BasePynn(BaseEstimator):
         if self.solver in ("adam", "adamw", "rmsprop"):
             net.optimizer.lr = float(self.learning_rate_init)
 
-        early_stopping = bool(self.early_stopping)
+        early_stopping = bool(self.early_stopping) and self.solver != "lbfgs"  # as scikit-learn: stochastic only
         X_val: Any = None
         y_val: Any = None
         w_val: Optional[FloatArray] = None
@@ -568,6 +597,8 @@ class _BasePynn(BaseEstimator):
             batch_size = min(requested, n_samples)
 
         sparse = sp.issparse(X)
+        if self.solver == "lbfgs":  # full batch: a sparse X is densified once
+            return self._fit_lbfgs(X.toarray() if sparse else X, target, sample_weight)
         # converted once, not every batch: dense X to the network's dtype, sparse X to CSR rows
         X = X.tocsr().astype(net.dtype) if sparse else np.ascontiguousarray(X, dtype=net.dtype)
         diverged = False
@@ -626,6 +657,34 @@ class _BasePynn(BaseEstimator):
         elif diverged:
             raise ValueError(_NONFINITE + " (pynn: training diverged at iteration %d, the loss or a gradient "
                              "became NaN or infinite; try a smaller learning_rate_init.)" % self.n_iter_)
+        if not all(np.isfinite(w).all() for w in net.get_weights()):
+            raise ValueError(_NONFINITE)
+        return self
+
+    def _fit_lbfgs(self: _Self, X: Any, target: Any, sample_weight: Optional[FloatArray]) -> _Self:
+        """solver="lbfgs": one L-BFGS step of up to max_iter iterations and
+        max_fun evaluations on the whole data, minimising scikit-learn's
+        objective (its loss scale plus alpha/2 ||W||^2 / n, weights only)."""
+        net = self.network_
+        opt = net.optimizer
+        assert isinstance(opt, LBFGS)
+        n = X.shape[0]
+        objective = _Objective(backends.implementation(), net, float(self._loss_scale), float(self._grad_scale),
+                               float(self.alpha) / (n if sample_weight is None else float(sample_weight.sum())))
+        with net._training() as plan:
+            Xk, Y, labels = plan.batch(X, target)
+            weights = losses.prepare_weights(sample_weight, n, plan.dtype)
+            iterations_before = opt._history.n_iter
+            try:
+                opt.run_rows(plan, objective, Xk, Y, labels, weights, n)
+            except DivergenceError:
+                raise ValueError(_NONFINITE + " (pynn: the loss or a gradient became NaN or infinite)") from None
+            self.n_iter_ = opt._history.n_iter - iterations_before
+            self.loss_ = objective.gradients(plan, Xk, Y, labels, weights, opt.step)[0]
+        self.t_ += n
+        if self.n_iter_ >= self.max_iter:
+            warnings.warn("lbfgs failed to converge after %d iterations: increase max_iter or scale the data"
+                          % self.max_iter, ConvergenceWarning)
         if not all(np.isfinite(w).all() for w in net.get_weights()):
             raise ValueError(_NONFINITE)
         return self

@@ -373,7 +373,7 @@ def test_parameters_map_onto_pynn():
         "Dense(4, 5, activation='relu')", "Dropout(p=0.25)", "Dense(5, 4, activation='relu')", "Dropout(p=0.25)",
         "Dense(4, 3, activation='softmax')"]
     # invalid values are accepted by __init__/set_params and refused by fit, by name
-    for name, value in [("activation", "softmax"), ("solver", "lbfgs"), ("hidden_layer_sizes", (0,)),
+    for name, value in [("activation", "softmax"), ("solver", "newton"), ("hidden_layer_sizes", (0,)),
                         ("batch_size", 0), ("alpha", -1.0), ("max_iter", 0), ("dtype", "float16"),
                         ("validation_fraction", 1.0), ("learning_rate_init", 0.0), ("dropout", 1.0),
                         ("dropout", -0.1), ("learning_rate", "optimal"), ("power_t", -0.5),
