@@ -32,3 +32,4 @@ typedef uint64_t real_bits;
 #include "losses.inc"
 #include "optimizers.inc"
 #include "network.inc"
+#include "lbfgs.inc"

@@ -125,6 +125,33 @@ typedef struct pynn_optimizer {
     int64_t step;
 } pynn_optimizer;
 
+/* L-BFGS (torch.optim.LBFGS's arguments) and its state between steps, all
+ * owned by the caller.  n = the network's n_params, m = history_size;
+ * buffers are float* for the _f32 functions and double* for the _f64 ones.
+ * The caller zeroes the state once (n_iter = 0 starts afresh). */
+typedef struct pynn_lbfgs {
+    double lr;
+    int64_t max_iter;
+    int64_t max_eval;          /* evaluations per step */
+    double tolerance_grad;
+    double tolerance_change;
+    int64_t history_size;
+    int32_t line_search;       /* 1: strong Wolfe, 0: none */
+    int64_t n_iter;            /* iterations so far, over all steps */
+    int64_t func_evals;        /* evaluations so far */
+    int64_t n_pairs;           /* update pairs held, <= m */
+    int64_t head;              /* ring position of the oldest pair */
+    double t;                  /* the last step length */
+    double H_diag;             /* the initial inverse-Hessian scale */
+    void *d;                   /* n: the last direction */
+    void *prev_flat_grad;      /* n */
+    void *old_dirs;            /* m x n: gradient differences y, a ring */
+    void *old_stps;            /* m x n: steps s, a ring */
+    double *ro;                /* m: 1 / (y . s) of each pair */
+    double *al;                /* m: scratch */
+    void *scratch;             /* 7 n: scratch */
+} pynn_lbfgs;
+
 /* Number of parameters of the network (sum of n_in*n_out + n_out), or -1 on
  * an invalid shape or overflow. */
 int64_t pynn_param_count(int64_t n_layers, const int64_t *sizes);
@@ -249,6 +276,16 @@ int pynn_train_step_f64(const pynn_net *net, pynn_optimizer *opt, int64_t batch,
  * gradient is NaN or infinite. */
 int pynn_apply_gradients_f32(const pynn_net *net, pynn_optimizer *opt);
 int pynn_apply_gradients_f64(const pynn_net *net, pynn_optimizer *opt);
+
+/* One L-BFGS step on the batch, as torch.optim.LBFGS.step with a closure
+ * computing this batch's loss and gradients (pynn_gradients with update
+ * `step`'s dropout masks): up to max_iter iterations of the two-loop
+ * recursion and, with line_search, torch's strong-Wolfe line search, moving
+ * net->params and updating the state in opt.  *loss_value and *n_correct
+ * describe the batch before the step.  PYNN_ERR_DIVERGED, with nothing
+ * changed, if that first loss is not finite. */
+int pynn_lbfgs_step_f32(const pynn_net *net, pynn_lbfgs *opt, int64_t step, int64_t batch, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_value, double *n_correct);
+int pynn_lbfgs_step_f64(const pynn_net *net, pynn_lbfgs *opt, int64_t step, int64_t batch, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_value, double *n_correct);
 
 /* Training on rows [0, n_rows) of X (with y or labels) in consecutive
  * batches of batch_size rows (the last may be smaller): one train step per

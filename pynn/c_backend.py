@@ -107,6 +107,7 @@ class CPlan:
         self.train_rows_fn = getattr(lib, "pynn_train_rows" + suffix)
         self.check_fn = getattr(lib, "pynn_check_inputs" + suffix)
         self.apply_fn = getattr(lib, "pynn_apply_gradients" + suffix)
+        self.lbfgs_fn = getattr(lib, "pynn_lbfgs_step" + suffix)
         self.workspace_size = getattr(lib, "pynn_workspace_size" + suffix)
         self.keep: List[Any] = []  # what the struct points into
         self.base = s = ffi.new("pynn_net *")
@@ -312,6 +313,34 @@ def apply_gradients(plan: Plan, optimizer: Optimizer) -> None:
     status = c.apply_fn(ws.struct, opt)
     optimizer.step = opt.step
     _check(status, plan)
+
+
+def lbfgs_step(plan: Plan, optimizer: Any, state: Any, X: FloatArray, Y: Optional[FloatArray],
+               labels: Optional[IntArray], weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
+    """One L-BFGS step in the C core (pynn_lbfgs_step): ``optimizer`` a
+    pynn.LBFGS, ``state`` its LBFGSState (the same layout as pynn_lbfgs),
+    whose counters are copied in and back."""
+    c = plan.c or _cplan(plan)
+    ws = c.training(X.shape[0])
+    o = ffi.new("pynn_lbfgs *")
+    o.lr, o.max_iter = optimizer.lr, optimizer.max_iter
+    o.max_eval = optimizer.max_eval if optimizer.max_eval is not None else optimizer.max_iter * 5 // 4
+    o.tolerance_grad, o.tolerance_change = optimizer.tolerance_grad, optimizer.tolerance_change
+    o.history_size, o.line_search = optimizer.history_size, optimizer.line_search_fn is not None
+    o.n_iter, o.func_evals, o.n_pairs, o.head = state.n_iter, state.func_evals, state.n_pairs, state.head
+    o.t, o.H_diag = state.t, state.H_diag
+    keep = [ffi.from_buffer(c.array, getattr(state, name), require_writable=True)
+            for name in ("d", "prev_flat_grad", "old_dirs", "old_stps", "scratch")]
+    o.d, o.prev_flat_grad, o.old_dirs, o.old_stps, o.scratch = keep
+    ro, al = (ffi.from_buffer("double[]", state.ro, require_writable=True),
+              ffi.from_buffer("double[]", state.al, require_writable=True))
+    o.ro, o.al = ro, al
+    status = c.lbfgs_fn(ws.struct, o, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
+                        _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct)
+    state.n_iter, state.func_evals, state.n_pairs, state.head = o.n_iter, o.func_evals, o.n_pairs, o.head
+    state.t, state.H_diag = o.t, o.H_diag
+    _check(status, plan, labels, Y)
+    return ws.out[0], ws.out[1]
 
 
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],

@@ -15,12 +15,15 @@ its gradient on that batch.  Full batch is the usual use:
 The algorithm is PyTorch's (torch/optim/lbfgs.py), line for line, over the
 network's one flat parameter buffer: the same arguments, the same stopping
 tests, the same cubic interpolation in the line search; the tests hold its
-iterates to ``torch.optim.LBFGS``'s in float64.  Each loss and gradient is
-computed by the current backend (the C core's or numpy's ``gradients``); the
-iteration itself (two-loop recursion, line search) runs in numpy on the flat
-buffer.  With dropout, every evaluation within one step uses that step's
-masks.  The curvature history lives in the optimizer, not in model files: a
-loaded network's L-BFGS starts a new history.
+iterates to ``torch.optim.LBFGS``'s in float64.  On the C backend a whole
+step -- every evaluation, the two-loop recursion, the line search -- is one
+call into the C core (csrc/lbfgs.inc, ``pynn_lbfgs_step``); the numpy
+backend runs the same algorithm here, over the same state (LBFGSState, the
+layout of the C struct), so a network may switch backends between steps.
+Dot products are accumulated in float64 in both.  With dropout, every
+evaluation within one step uses that step's masks.  The curvature history
+lives in the optimizer, not in model files: a loaded network's L-BFGS starts
+a new history.
 
 >>> import numpy as np
 >>> import pynn
@@ -97,7 +100,7 @@ class LBFGS(Optimizer):
         self.tolerance_change = tolerance_change
         self.history_size = history_size
         self.line_search_fn = line_search_fn
-        self._history = _History()
+        self.history: Optional[LBFGSState] = None  # the curvature memory, made at the first step
 
     def slot_names(self) -> Tuple[str, ...]:
         return ()  # the curvature history lives here, not in the network's state buffer
@@ -114,18 +117,24 @@ class LBFGS(Optimizer):
                  labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
         """One L-BFGS step per consecutive batch of ``batch_size`` rows, as a
         backend's train_rows: returns (sum of loss * rows (or batch weight),
-        number correct), each batch's loss taken before its step."""
+        number correct), each batch's loss taken before its step.  A backend
+        with ``lbfgs_step`` (the C core) runs the whole step; otherwise (numpy,
+        or an objective of the caller's) it runs here, each evaluation through
+        ``backend.gradients``."""
+        state = self._state_for(plan)
         total = correct = 0.0
         for lo in range(0, X.shape[0], batch_size):
             hi = lo + batch_size
             w = None if weights is None else weights[lo:hi]
             batch = (X[lo:hi], None if Y is None else Y[lo:hi], None if labels is None else labels[lo:hi], w)
             step = self.step + 1  # the dropout masks of this step, for all its evaluations
+            if hasattr(backend, "lbfgs_step"):
+                loss, right = backend.lbfgs_step(plan, self, state, *batch, step)
+            else:
+                def evaluate(batch: Any = batch, step: int = step) -> Tuple[float, float]:
+                    return backend.gradients(plan, *batch, step)
 
-            def evaluate(batch: Any = batch, step: int = step) -> Tuple[float, float]:
-                return backend.gradients(plan, *batch, step)
-
-            loss, right = self._step(plan, evaluate)
+                loss, right = self._step(plan, state, evaluate)
             if not np.isfinite(plan.params).all():
                 raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
             self.step = step
@@ -133,15 +142,19 @@ class LBFGS(Optimizer):
             correct += right
         return total, correct
 
-    # ---- torch.optim.LBFGS.step, over plan.params ----------------------------------------------
+    def _state_for(self, plan: Plan) -> LBFGSState:
+        state = self.history
+        if state is None or state.d.shape != (plan.n_params,) or state.d.dtype != plan.dtype \
+                or state.ro.shape != (self.history_size,):
+            state = self.history = LBFGSState(plan.n_params, self.history_size, plan.dtype)
+        return state
 
-    def _step(self, plan: Plan, evaluate: _Eval) -> Tuple[float, float]:
-        h = self._history
-        if h.size != plan.params.size:  # a new network (or the first step): start over
-            h.reset(plan.params.size)
+    # ---- torch.optim.LBFGS.step, over plan.params (csrc/lbfgs.inc is the same in C) -------------
+
+    def _step(self, plan: Plan, h: LBFGSState, evaluate: _Eval) -> Tuple[float, float]:
         max_eval = self.max_eval if self.max_eval is not None else self.max_iter * 5 // 4
         lr, tol_grad, tol_change = self.lr, self.tolerance_grad, self.tolerance_change
-        params = plan.params
+        params, d, m = plan.params, h.d, self.history_size
 
         orig_loss, correct = evaluate()
         if not np.isfinite(orig_loss):
@@ -153,67 +166,69 @@ class LBFGS(Optimizer):
         if np.abs(flat_grad).max() <= tol_grad:
             return orig_loss, correct
 
-        d, t = h.d, h.t
+        t = h.t
         n_iter = 0
         while n_iter < self.max_iter:
             n_iter += 1
             h.n_iter += 1
             if h.n_iter == 1:
-                d = -flat_grad
-                h.old_dirs, h.old_stps, h.ro = [], [], []
+                np.negative(flat_grad, out=d)
+                h.n_pairs = h.head = 0
                 h.H_diag = 1.0
             else:
-                assert d is not None and t is not None and h.prev_flat_grad is not None
                 y = flat_grad - h.prev_flat_grad
-                s = d * t
-                ys = float(y.dot(s))
+                s = d * d.dtype.type(t)
+                ys = _dot(y, s)
                 if ys > 1e-10:
-                    if len(h.old_dirs) == self.history_size:
-                        h.old_dirs.pop(0)
-                        h.old_stps.pop(0)
-                        h.ro.pop(0)
-                    h.old_dirs.append(y)
-                    h.old_stps.append(s)
-                    h.ro.append(1.0 / ys)
-                    h.H_diag = ys / float(y.dot(y))
-                al = [0.0] * len(h.old_dirs)
-                q = -flat_grad
-                for i in range(len(h.old_dirs) - 1, -1, -1):
-                    al[i] = float(h.old_stps[i].dot(q)) * h.ro[i]
-                    q -= al[i] * h.old_dirs[i]
-                d = r = q * h.H_diag
-                for i in range(len(h.old_dirs)):
-                    be_i = float(h.old_dirs[i].dot(r)) * h.ro[i]
-                    r += (al[i] - be_i) * h.old_stps[i]
-            h.prev_flat_grad = flat_grad.copy()
+                    if h.n_pairs == m:  # full: the oldest pair goes
+                        slot = h.head
+                        h.head = (h.head + 1) % m
+                    else:
+                        slot = (h.head + h.n_pairs) % m
+                        h.n_pairs += 1
+                    h.old_dirs[slot], h.old_stps[slot], h.ro[slot] = y, s, 1.0 / ys
+                    h.H_diag = ys / _dot(y, y)
+                slots = [(h.head + k) % m for k in range(h.n_pairs)]
+                np.negative(flat_grad, out=d)  # q, then r, in place: d
+                for k in range(len(slots) - 1, -1, -1):
+                    h.al[k] = _dot(h.old_stps[slots[k]], d) * h.ro[slots[k]]
+                    d += d.dtype.type(-h.al[k]) * h.old_dirs[slots[k]]
+                d *= d.dtype.type(h.H_diag)
+                for k in range(len(slots)):
+                    be = _dot(h.old_dirs[slots[k]], d) * h.ro[slots[k]]
+                    d += d.dtype.type(h.al[k] - be) * h.old_stps[slots[k]]
+            h.prev_flat_grad[...] = flat_grad
             prev_loss = loss
             if h.n_iter == 1:
-                g_sum = float(np.abs(flat_grad).sum())
+                g_sum = float(np.abs(flat_grad.astype(np.float64)).sum())
                 t = (min(1.0, 1.0 / g_sum) if g_sum > 0 else 1.0) * lr
             else:
                 t = lr
-            gtd = float(flat_grad.dot(d))
+            gtd = _dot(flat_grad, d)
             if gtd > -tol_change:
                 break
 
             ls_func_evals = 0
             if self.line_search_fn is not None:
                 x_init = params.copy()
+                counter = [0]
 
-                def directional(t_: float, d_: FloatArray = d, x_: FloatArray = x_init) -> Tuple[float, FloatArray]:
-                    params[...] = x_ + t_ * d_
+                def directional(t_: float, x_: FloatArray = x_init) -> Tuple[float, FloatArray]:
+                    params[...] = x_ + d.dtype.type(t_) * d
                     value = evaluate()[0]
+                    counter[0] += 1
                     grad = plan.grads.copy()
                     params[...] = x_
                     return value, grad
 
                 # the evaluations left in this step bound the line search (torch passes the same)
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(directional, t, d, loss, flat_grad, gtd,
-                                                                  max_ls=max(0, max_eval - current_evals))
-                params += t * d
+                loss, flat_grad, t = _strong_wolfe(directional, t, d, loss, flat_grad, gtd,
+                                                   max_ls=max(0, max_eval - current_evals))
+                ls_func_evals = counter[0]
+                params += d.dtype.type(t) * d
                 opt_cond = np.abs(flat_grad).max() <= tol_grad
             else:
-                params += t * d
+                params += d.dtype.type(t) * d
                 opt_cond = False
                 if n_iter != self.max_iter:
                     loss = evaluate()[0]
@@ -225,29 +240,33 @@ class LBFGS(Optimizer):
 
             if n_iter == self.max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if np.abs(d * t).max() <= tol_change or abs(loss - prev_loss) < tol_change:
+            if np.abs(d * d.dtype.type(t)).max() <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
-        h.d, h.t = d, t
+        h.t = t
         return orig_loss, correct
 
 
-class _History:
-    """L-BFGS's state between steps (torch keeps the same in optimizer.state)."""
+class LBFGSState:
+    """L-BFGS's state between steps, in the layout of the C core's pynn_lbfgs
+    (csrc/pynn.h): the last direction and gradient, and the last
+    ``history_size`` update pairs in a ring whose oldest is at ``head``."""
 
-    def __init__(self) -> None:
-        self.reset(0)
-
-    def reset(self, size: int) -> None:
-        self.size = size
-        self.d: Optional[FloatArray] = None
-        self.t: Optional[float] = None
-        self.old_dirs: List[FloatArray] = []
-        self.old_stps: List[FloatArray] = []
-        self.ro: List[float] = []
+    def __init__(self, n: int, history_size: int, dtype: Any) -> None:
+        self.d = np.zeros(n, dtype=dtype)
+        self.prev_flat_grad = np.zeros(n, dtype=dtype)
+        self.old_dirs = np.zeros((history_size, n), dtype=dtype)
+        self.old_stps = np.zeros((history_size, n), dtype=dtype)
+        self.ro = np.zeros(history_size)
+        self.al = np.zeros(history_size)
+        self.scratch = np.zeros(7 * n, dtype=dtype)  # the C core's working space
+        self.n_iter = self.func_evals = self.n_pairs = self.head = 0
+        self.t = 0.0
         self.H_diag = 1.0
-        self.prev_flat_grad: Optional[FloatArray] = None
-        self.n_iter = 0
-        self.func_evals = 0
+
+
+def _dot(a: FloatArray, b: FloatArray) -> float:
+    """a . b accumulated in float64, as the C core does."""
+    return float(a.astype(np.float64).dot(b.astype(np.float64)))
 
 
 def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2: float,
@@ -272,14 +291,13 @@ def _cubic_interpolate(x1: float, f1: float, g1: float, x2: float, f2: float, g2
 
 def _strong_wolfe(obj_func: Callable[[float], Tuple[float, FloatArray]], t: float, d: FloatArray, f: float,
                   g: FloatArray, gtd: float, c1: float = 1e-4, c2: float = 0.9, tolerance_change: float = 1e-9,
-                  max_ls: int = 25) -> Tuple[float, FloatArray, float, int]:
+                  max_ls: int = 25) -> Tuple[float, FloatArray, float]:
     """A step length t satisfying the strong Wolfe conditions along d from
-    loss f and gradient g (torch's _strong_wolfe): (f_new, g_new, t, evals)."""
+    loss f and gradient g (torch's _strong_wolfe): (f_new, g_new, t)."""
     d_norm = float(np.abs(d).max())
     g = g.copy()
     f_new, g_new = obj_func(t)
-    ls_func_evals = 1
-    gtd_new = float(g_new.dot(d))
+    gtd_new = _dot(g_new, d)
     t_prev, f_prev, g_prev, gtd_prev = 0.0, f, g, gtd
     done = False
     ls_iter = 0
@@ -306,8 +324,7 @@ def _strong_wolfe(obj_func: Callable[[float], Tuple[float, FloatArray]], t: floa
         t = _cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds=(min_step, max_step))
         t_prev, f_prev, g_prev, gtd_prev = tmp, f_new, g_new.copy(), gtd_new
         f_new, g_new = obj_func(t)
-        ls_func_evals += 1
-        gtd_new = float(g_new.dot(d))
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
     if ls_iter == max_ls:
         bracket, bracket_f, bracket_g = [0.0, t], [f, f_new], [g, g_new]
@@ -329,8 +346,7 @@ def _strong_wolfe(obj_func: Callable[[float], Tuple[float, FloatArray]], t: floa
         else:
             insuf_progress = False
         f_new, g_new = obj_func(t)
-        ls_func_evals += 1
-        gtd_new = float(g_new.dot(d))
+        gtd_new = _dot(g_new, d)
         ls_iter += 1
         if f_new > (f + c1 * t * gtd) or f_new >= bracket_f[low_pos]:
             bracket[high_pos], bracket_f[high_pos] = t, f_new
@@ -344,7 +360,7 @@ def _strong_wolfe(obj_func: Callable[[float], Tuple[float, FloatArray]], t: floa
                 bracket_g[high_pos], bracket_gtd[high_pos] = bracket_g[low_pos], bracket_gtd[low_pos]
             bracket[low_pos], bracket_f[low_pos] = t, f_new
             bracket_g[low_pos], bracket_gtd[low_pos] = g_new.copy(), gtd_new
-    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos], ls_func_evals
+    return bracket_f[low_pos], bracket_g[low_pos], bracket[low_pos]
 
 
 OPTIMIZERS[LBFGS.name] = LBFGS  # by name too: pynn.Network(..., optimizer="lbfgs"), and model files

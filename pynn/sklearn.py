@@ -674,12 +674,13 @@ class _BasePynn(BaseEstimator):
         with net._training() as plan:
             Xk, Y, labels = plan.batch(X, target)
             weights = losses.prepare_weights(sample_weight, n, plan.dtype)
-            iterations_before = opt._history.n_iter
+            iterations_before = opt.history.n_iter if opt.history is not None else 0
             try:
                 opt.run_rows(plan, objective, Xk, Y, labels, weights, n)
             except DivergenceError:
                 raise ValueError(_NONFINITE + " (pynn: the loss or a gradient became NaN or infinite)") from None
-            self.n_iter_ = opt._history.n_iter - iterations_before
+            assert opt.history is not None  # made by the step
+            self.n_iter_ = opt.history.n_iter - iterations_before
             self.loss_ = objective.gradients(plan, Xk, Y, labels, weights, opt.step)[0]
         self.t_ += n
         if self.n_iter_ >= self.max_iter:

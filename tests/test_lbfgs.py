@@ -124,3 +124,32 @@ def test_model_file_keeps_the_settings_and_restarts_the_history(tmp_path):
     fresh.set_weights(net.get_weights())
     assert loaded.train_step(X, y) == fresh.train_step(X, y)  # a new history, as after a restart
     np.testing.assert_array_equal(_flat(loaded), _flat(fresh))
+
+
+def test_the_c_core_runs_the_whole_step(backend, monkeypatch):
+    """On the C backend one train_step is one call of pynn_lbfgs_step (csrc/lbfgs.inc); the numpy
+    backend runs the same algorithm in pynn/lbfgs.py.  Both meet PyTorch's iterates above."""
+    from pynn import backends
+    impl = backends.implementation()
+    assert hasattr(impl, "lbfgs_step") == (backend == "c")
+    if backend == "c":
+        calls = []
+        original = impl.lbfgs_step
+        monkeypatch.setattr(impl, "lbfgs_step", lambda *a: calls.append(1) or original(*a))
+        X, y, out, k = _problem("mse")
+        net = pynn.Network([pynn.Dense(3, k)], optimizer=pynn.LBFGS(), dtype="float64", seed=0)
+        net.train_step(X, y)
+        net.train_step(X, y)
+        assert len(calls) == 2 and net.optimizer.history.n_iter >= 2
+
+
+def test_float32_steps_agree_between_backends():
+    X, y, out, k = _problem("cross_entropy", seed=4)
+    results = []
+    for name in pynn.available_backends():
+        pynn.set_backend(name)
+        net = pynn.Network([pynn.Dense(3, 6, "tanh"), pynn.Dense(6, k, out)], loss="cross_entropy",
+                           optimizer=pynn.LBFGS(max_iter=4), dtype="float32", seed=0)
+        results.append([net.train_step(X, y) for _ in range(3)] + list(_flat(net)))
+    for other in results[1:]:
+        np.testing.assert_allclose(other, results[0], rtol=2e-4, atol=1e-5)

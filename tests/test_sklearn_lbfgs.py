@@ -68,7 +68,7 @@ def test_iteration_and_evaluation_bounds():
     assert clf.n_iter_ == 3
     few = _quiet(PynnClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100, max_fun=7, random_state=0),
                  X[:300], y[:300])
-    assert few.network_.optimizer._history.func_evals <= 7
+    assert few.network_.optimizer.history.func_evals <= 7
 
 
 def test_integer_weights_are_repeated_rows():
