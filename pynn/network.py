@@ -326,9 +326,11 @@ class Network:
         weights = losses.prepare_weights(sample_weight, X.shape[0], self._dtype)
         impl = backends.implementation()
         total = correct = weight = 0.0
+        outputs = []  # regression: the predictions, for mae and r2
         self._lock.acquire_shared()
-        try:
+        try:  # one lock for the loss and the predictions: both of the same weights
             plan = self._plan
+            regression = plan.loss not in losses.CLASSIFIERS
             for a, b in plan.chunks(X.shape[0]):
                 w = None if weights is None else weights[a:b]
                 loss, right = impl.evaluate(plan, X[a:b], None if Y is None else Y[a:b],
@@ -337,11 +339,14 @@ class Network:
                 total += loss * rows
                 correct += right
                 weight += rows
+                if regression:
+                    outputs.append(impl.predict(plan, X[a:b]))
         finally:
             self._lock.release_shared()
         scores = losses.metrics(plan.loss, total / weight, correct, weight, plan.n_out)
-        if Y is not None and not self.is_classifier:
-            scores.update(losses.regression_metrics(self.predict(X), Y, weights))
+        if regression:
+            assert Y is not None  # regression targets are never class labels
+            scores.update(losses.regression_metrics(np.concatenate(outputs), Y, weights))
         return scores
 
     def gradients(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> List[FloatArray]:
@@ -383,13 +388,8 @@ class Network:
         if self._optimizer.needs_closure:
             raise TypeError("%s evaluates the loss itself; train it with train_step or fit, not apply_gradients"
                             % type(self._optimizer).__name__)
-        grads = list(grads)
-        targets = [g for pair in self._plan.grad_views for g in pair]
-        if len(grads) != len(targets):
-            raise ValueError("grads must be a list of %d arrays (dW and db of each layer); got %d"
-                             % (len(targets), len(grads)))
-        converted = [_checked_weights(g, "grads[%d]" % i, t.shape, self._dtype) for i, (g, t) in
-                     enumerate(zip(grads, targets))]
+        converted = _checked_list(grads, [g for pair in self._plan.grad_views for g in pair], "grads",
+                                  "dW and db", self._dtype)
         with self._training() as plan:
             for value, target in zip(converted, (g for pair in plan.grad_views for g in pair)):
                 target[...] = value
@@ -494,16 +494,12 @@ class Network:
             ...
         ValueError: weights[0] must have shape (2, 1); got (2,)
         """
-        weights = list(weights)
         targets = [p for pair in self._plan.param_views for p in pair]
-        if len(weights) != len(targets):
-            raise ValueError("weights must be a list of %d arrays (W and b of each layer); got %d"
-                             % (len(targets), len(weights)))
-        converted = [_checked_weights(w, "weights[%d]" % i, target.shape, self._dtype)
-                     for i, (w, target) in enumerate(zip(weights, targets))]
+        converted = _checked_list(weights, targets, "weights", "W and b", self._dtype)
         with self._changing():  # all checked first: nothing half-set
             for arr, target in zip(converted, targets):
                 target[...] = arr
+
     def save(self, path: PathLike) -> None:
         """Save to a safetensors file: the weights, the architecture, the loss,
         the dtype and the optimizer with its state; :func:`pynn.load` reads
@@ -523,12 +519,13 @@ class Network:
         from .serialization import save
         save(self, path)
 
-    def explain_step(self, X: ArrayLike, y: ArrayLike, max_terms: int = 100_000) -> Explanation:
+    def explain_step(self, X: ArrayLike, y: ArrayLike, max_terms: Optional[int] = None) -> Explanation:
         """Perform one training step, as :meth:`train_step`, and return it
         recomputed with the chain rule, neuron by neuron and weight by weight,
         as a :class:`pynn.explain.Explanation` (``print`` it for the table).
         It keeps a term per sample and parameter: above ``max_terms`` of them
-        it raises ValueError, saying what to pass.  See :mod:`pynn.explain`.
+        (default :data:`pynn.explain.MAX_TERMS`) it raises ValueError, saying
+        what to pass.  See :mod:`pynn.explain`.
 
         >>> import pynn
         >>> net = pynn.Network([pynn.Dense(1, 1, "sigmoid")], loss="mse", optimizer=pynn.SGD(lr=1.0),
@@ -541,8 +538,8 @@ class Network:
         >>> net.layers[0].W.tolist()                      # the step was made
         [[0.5]]
         """
-        from .explain import explain_step
-        return explain_step(self, X, y, max_terms)
+        from .explain import MAX_TERMS, explain_step
+        return explain_step(self, X, y, MAX_TERMS if max_terms is None else max_terms)
 
     def __getstate__(self) -> Dict[str, Any]:
         # pickling (copy.deepcopy, scikit-learn's clone): the plan pickles its
@@ -641,6 +638,17 @@ def _dense_index_of(layers: Sequence[Layer]) -> List[int]:
         index.append(count)
         count += isinstance(layer, Dense)
     return index
+
+
+def _checked_list(values: Iterable[ArrayLike], targets: Sequence[FloatArray], name: str, what: str,
+                  dtype: np.dtype[Any]) -> List[FloatArray]:
+    """``values``, a list like get_weights' (``what`` of each layer), checked
+    one by one against ``targets``' shapes with _checked_weights."""
+    values = list(values)
+    if len(values) != len(targets):
+        raise ValueError("%s must be a list of %d arrays (%s of each layer); got %d"
+                         % (name, len(targets), what, len(values)))
+    return [_checked_weights(v, "%s[%d]" % (name, i), t.shape, dtype) for i, (v, t) in enumerate(zip(values, targets))]
 
 
 def _checked_weights(value: ArrayLike, name: str, shape: Tuple[int, ...], dtype: np.dtype[Any]) -> FloatArray:
