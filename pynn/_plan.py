@@ -31,8 +31,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import activations, losses
-from ._typing import ArrayLike, Float64Array, FloatArray, IntArray
+from ._typing import ArrayLike, BoolArray, Float64Array, FloatArray, IntArray
 from ._validation import as_matrix
+from .layers import dense_param_count
 
 # Elements of workspace per predict/evaluate call: bounds memory on big inputs.
 CHUNK_ELEMENTS = 1 << 22
@@ -40,7 +41,7 @@ CHUNK_ELEMENTS = 1 << 22
 
 def param_count(sizes: Sequence[int]) -> int:
     """Weights and biases of dense layers with these widths (inputs first)."""
-    return sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    return sum(dense_param_count(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 class Plan:
@@ -137,10 +138,18 @@ class Plan:
         views, start = [], 0
         for n_in, n_out in zip(self.sizes[:-1].tolist(), self.sizes[1:].tolist()):
             W = flat[start:start + n_in * n_out].reshape(n_in, n_out)
-            b = flat[start + n_in * n_out:start + n_in * n_out + n_out]
+            b = flat[start + n_in * n_out:start + dense_param_count(n_in, n_out)]
             views.append((W, b))
-            start += n_in * n_out + n_out
+            start += dense_param_count(n_in, n_out)
         return views
+
+    def weight_mask(self) -> BoolArray:
+        """A mask over the flat parameters: True on the weights (W), False on
+        the biases (b); e.g. for a penalty on the weights only."""
+        mask = np.zeros(self.n_params, dtype=bool)
+        for W, _ in self._views(mask):
+            W[...] = True
+        return mask
 
     def inputs(self, X: ArrayLike) -> FloatArray:
         """X checked and converted to what the backends read: a C-contiguous

@@ -104,7 +104,7 @@ class Dense(_Owned):
     @property
     def n_params(self) -> int:
         """Weights and biases: n_in * n_out + n_out."""
-        return self._n_in * self._n_out + self._n_out
+        return dense_param_count(self._n_in, self._n_out)
 
     @property
     def activation(self) -> str:
@@ -237,6 +237,12 @@ class Dropout(_Owned):
 
 #: a layer of a Network
 Layer = Union[Dense, Dropout]
+
+
+def dense_param_count(n_in: int, n_out: int) -> int:
+    """The parameters of a Dense layer: its W (n_in x n_out) then its b (n_out),
+    as they lie in a network's flat buffer."""
+    return n_in * n_out + n_out
 
 
 def fresh_copy(layer: Layer) -> Layer:

@@ -230,9 +230,7 @@ class _Objective:
 
     def __init__(self, backend: Any, net: Network, loss_scale: float, grad_scale: float, alpha_over_n: float) -> None:
         self.backend, self.loss_scale, self.grad_scale, self.alpha_over_n = backend, loss_scale, grad_scale, alpha_over_n
-        plan = net._plan
-        self.weights_only = np.concatenate([np.r_[np.ones(a * b, bool), np.zeros(b, bool)]
-                                            for a, b in zip(plan.sizes[:-1].tolist(), plan.sizes[1:].tolist())])
+        self.weights_only = net._plan.weight_mask()
 
     def gradients(self, plan: Any, X: FloatArray, Y: Any, labels: Any, weights: Any, step: int) -> Tuple[float, float]:
         loss, correct = self.backend.gradients(plan, X, Y, labels, weights, step)
@@ -260,12 +258,7 @@ class _Training:
         self.beta_2 = float(est.beta_2)
         plan = net._plan
         self.W_views = [W for W, _ in plan.param_views]
-        # the biases' positions in the flat parameter buffer
-        starts, offset = [], 0
-        for n_in, n_out in zip(plan.sizes[:-1].tolist(), plan.sizes[1:].tolist()):
-            starts.append(np.arange(offset + n_in * n_out, offset + n_in * n_out + n_out))
-            offset += n_in * n_out + n_out
-        self.bias_index = np.concatenate(starts)
+        self.bias_index = np.flatnonzero(~plan.weight_mask())  # the biases' positions in the flat buffer
         self.decays = self.alpha > 0  # weight_decay is on: the biases' update is made again
         self.twin: Optional[optimizers.Optimizer] = None
 
