@@ -70,8 +70,9 @@ typedef enum pynn_loss {
 typedef enum pynn_simd {
     PYNN_SIMD_AUTO = 0,        /* the best this CPU supports */
     PYNN_SIMD_PORTABLE = 1,    /* plain C */
-    PYNN_SIMD_AVX2 = 2,        /* AVX2 + FMA */
-    PYNN_SIMD_AVX512 = 3       /* AVX-512F */
+    PYNN_SIMD_AVX2 = 2,        /* AVX2 + FMA (x86-64) */
+    PYNN_SIMD_AVX512 = 3,      /* AVX-512F (x86-64) */
+    PYNN_SIMD_NEON = 4         /* NEON (AArch64, where it is always available) */
 } pynn_simd;
 
 /* A pool of worker threads (threads.c).  Made once by the caller and passed
@@ -109,6 +110,10 @@ typedef struct pynn_net {
      * (dropout_seed, update index, l, element): see dropout.inc. */
     const double *dropout;
     uint64_t dropout_seed;
+    /* The index of the batch's first row in the step's whole batch: 0, except
+     * in data-parallel training, where rank r's rows follow those of ranks
+     * 0..r-1, so that no two ranks draw the same masks (pynn.distributed). */
+    int64_t dropout_row;
 } pynn_net;
 
 /* Hyperparameters of one update, with PyTorch's meanings.  `step` is the
@@ -167,7 +172,7 @@ pynn_pool *pynn_pool_create(int32_t n_threads);
 void pynn_pool_destroy(pynn_pool *pool);
 int32_t pynn_pool_size(const pynn_pool *pool);
 
-/* 1 if this CPU can run the micro-kernels of `simd` (a pynn_simd). */
+/* 1 if this CPU can run the micro-kernels of `simd` (a pynn_simd), else 0. */
 int32_t pynn_simd_available(int32_t simd);
 
 /* Elements of optimizer state for n parameters (momentum and moment buffers). */
@@ -287,16 +292,21 @@ int pynn_apply_gradients_f64(const pynn_net *net, pynn_optimizer *opt);
 int pynn_lbfgs_step_f32(const pynn_net *net, pynn_lbfgs *opt, int64_t step, int64_t batch, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_value, double *n_correct);
 int pynn_lbfgs_step_f64(const pynn_net *net, pynn_lbfgs *opt, int64_t step, int64_t batch, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_value, double *n_correct);
 
-/* Training on rows [0, n_rows) of X (with y or labels) in consecutive
- * batches of batch_size rows (the last may be smaller): one train step per
- * batch, every row checked before the first update.  The workspace must
- * hold a batch of batch_size rows.  *loss_sum receives the sum over batches
- * of loss * rows (loss * the batch's weight sum, with weights), *n_correct
- * the total of n_correct.  On PYNN_ERR_DIVERGED
- * the batches before the failing one have been applied (opt->step says how
- * many updates were made in all) and *loss_sum covers those batches. */
-int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, const float *weights, double *loss_sum, double *n_correct);
-int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, const double *weights, double *loss_sum, double *n_correct);
+/* Training on n_rows rows of X (with y or labels, and weights) in
+ * consecutive batches of batch_size rows (the last may be smaller): one
+ * train step per batch.  index NULL: the rows are X's first n_rows, every
+ * one checked before the first update (n_data is not read).  Otherwise
+ * index (n_rows entries, each in [0, n_data)) lists the rows in training
+ * order: each batch is gathered into the workspace and checked before its
+ * step, so X may be larger than memory (a memory map) and is never copied
+ * whole.  The workspace must hold a batch of batch_size rows.  *loss_sum
+ * receives the sum over batches of loss * rows (loss * the batch's weight
+ * sum, with weights), *n_correct the total of n_correct.  On an error
+ * (PYNN_ERR_DIVERGED, or a bad value in a gathered batch) the batches
+ * before the failing one have been applied (opt->step says how many
+ * updates were made in all) and *loss_sum covers those batches. */
+int pynn_train_rows_f32(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const float *X, const float *y, const int64_t *labels, const float *weights, int64_t n_data, const int64_t *index, double *loss_sum, double *n_correct);
+int pynn_train_rows_f64(const pynn_net *net, pynn_optimizer *opt, int64_t n_rows, int64_t batch_size, const double *X, const double *y, const int64_t *labels, const double *weights, int64_t n_data, const int64_t *index, double *loss_sum, double *n_correct);
 
 /* END CDEF */
 

@@ -10,7 +10,7 @@ is not built.
 >>> net.predict([[0.1, 0.2, 0.3, 0.4]]).shape
 (1, 3)
 """
-from . import callbacks, datasets, init, schedules
+from . import callbacks, datasets, distributed, init, schedules
 from .backends import available_backends, backend, set_backend
 from .settings import get_num_threads, set_num_threads
 from .errors import DivergenceError

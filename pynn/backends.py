@@ -47,14 +47,16 @@ if TYPE_CHECKING:
             """(weighted mean loss, weighted number correct), no dropout (pynn_evaluate_*)."""
 
         def gradients(self, plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-                      weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
-            """plan.grads = dLoss/dparams with update ``step``'s dropout masks;
-            (loss, correct) (pynn_gradients_*)."""
+                      weights: Optional[FloatArray], step: int, first_row: int = 0) -> Tuple[float, float]:
+            """plan.grads = dLoss/dparams with update ``step``'s dropout masks,
+            X's rows being rows ``first_row``, ... of the step's whole batch
+            (data-parallel training); (loss, correct) (pynn_gradients_*)."""
 
         def train_rows(self, plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
                        labels: Optional[IntArray], weights: Optional[FloatArray],
-                       batch_size: int) -> Tuple[float, float]:
-            """One update per consecutive batch of ``batch_size`` rows; (sum of
+                       batch_size: int, index: Optional[IntArray] = None) -> Tuple[float, float]:
+            """One update per consecutive batch of ``batch_size`` rows -- of X,
+            or of the rows ``index`` lists, gathered batch by batch; (sum of
             loss * rows -- or * the batch's weight sum --, number correct);
             optimizer.step counts the updates made, also when DivergenceError
             is raised (pynn_train_rows_*)."""

@@ -297,11 +297,16 @@ def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optiona
 
 
 def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-              weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
+              weights: Optional[FloatArray], step: int, first_row: int = 0) -> Tuple[float, float]:
     c = plan.c or _cplan(plan)
     ws = c.training(X.shape[0])
-    _check(c.gradients_fn(ws.struct, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
-                          _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct), plan, labels, Y)
+    ws.struct.dropout_row = first_row
+    try:
+        status = c.gradients_fn(ws.struct, step, X.shape[0], _view(c.array, X), _view(c.array, Y),
+                                _view("int64_t[]", labels), _view(c.array, weights), ws.out, ws.correct)
+    finally:
+        ws.struct.dropout_row = 0
+    _check(status, plan, labels, Y)
     return ws.out[0], ws.out[1]
 
 
@@ -344,12 +349,16 @@ def lbfgs_step(plan: Plan, optimizer: Any, state: Any, X: FloatArray, Y: Optiona
 
 
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
-               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
-    """Train on all rows of X in consecutive batches of ``batch_size``, in one
-    C call; returns (sum of loss * batch rows, number correct)."""
+               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int,
+               index: Optional[IntArray] = None) -> Tuple[float, float]:
+    """Train on all rows of X (or on the rows ``index`` lists, in that order,
+    gathered batch by batch in C) in consecutive batches of ``batch_size``,
+    in one C call; returns (sum of loss * batch rows, number correct)."""
     c = plan.c or _cplan(plan)
-    n = X.shape[0]
+    n = X.shape[0] if index is None else index.shape[0]
     rows = n if n < batch_size else batch_size
+    if index is not None:
+        rows = batch_size  # the gathered batch is laid out for batch_size rows
     ws = c.trainer
     if rows > ws.capacity or ws.config != settings.generation:  # c.training(rows), inlined
         ws.reserve(c, rows)
@@ -366,7 +375,8 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         if ws.views[0] is not None and ws.views[0][0] is X:  # small enough to be cached
             ws.last, ws.last_views = (X, Y, labels), (vx, vy, vl)
     status = c.train_rows_fn(ws.struct, opt, n, batch_size, vx, vy, vl,
-                             ffi.NULL if weights is None else ffi.from_buffer(c.array, weights), ws.out, ws.correct)
+                             ffi.NULL if weights is None else ffi.from_buffer(c.array, weights), X.shape[0],
+                             ffi.NULL if index is None else ffi.from_buffer("int64_t[]", index), ws.out, ws.correct)
     steps_before, optimizer.step = optimizer.step, opt.step
     if status == lib.PYNN_ERR_DIVERGED:
         raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)

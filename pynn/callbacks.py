@@ -18,12 +18,13 @@ logs as "lr", so it appears in ``History.history["lr"]``.
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import inspect
 import math
 import os
 import warnings
-from typing import Any, Callable, List, Optional, Union
+from typing import Any, Callable, Iterator, List, Optional, Union
 
 from ._typing import FloatArray, Logs, PathLike
 from ._validation import as_float, as_int
@@ -185,7 +186,7 @@ class ModelCheckpoint(Callback):
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError("ModelCheckpoint filepath %r cannot be filled from epoch and %s: %s"
                              % (self.filepath, sorted(logs), exc)) from None
-        self.model.save(path)
+        self.model.save(path, world=self.model._world)  # data-parallel fit: rank 0 writes, the others wait
 
 
 class LearningRateScheduler(Callback):
@@ -346,21 +347,44 @@ class CSVLogger(Callback):
 
     def on_train_begin(self, logs: Optional[Logs] = None) -> None:
         self.keys = None
-        exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
-        self._write_header = not (self.append and exists)
-        if not self.append:
-            open(self.filename, "w").close()
+        with _on_root(self.model):
+            if _is_root(self.model):
+                exists = os.path.exists(self.filename) and os.path.getsize(self.filename) > 0
+                self._write_header = not (self.append and exists)
+                if not self.append:
+                    open(self.filename, "w").close()
 
     def on_epoch_end(self, epoch: int, logs: Optional[Logs] = None) -> None:
         logs = logs or {}
         if self.keys is None:
             self.keys = sorted(logs)
-        with open(self.filename, "a", newline="", encoding="utf-8") as f:
-            writer = csv.writer(f, delimiter=self.separator)
-            if self._write_header:
-                writer.writerow(["epoch"] + self.keys)
-                self._write_header = False
-            writer.writerow([epoch, *[_cell(logs[k]) if k in logs else "NA" for k in self.keys]])
+        with _on_root(self.model):
+            if _is_root(self.model):
+                with open(self.filename, "a", newline="", encoding="utf-8") as f:
+                    writer = csv.writer(f, delimiter=self.separator)
+                    if self._write_header:
+                        writer.writerow(["epoch"] + self.keys)
+                        self._write_header = False
+                    writer.writerow([epoch, *[_cell(logs[k]) if k in logs else "NA" for k in self.keys]])
+
+
+def _is_root(model: Any) -> bool:
+    """Whether this process writes files: always, except on ranks other than
+    0 of a data-parallel fit."""
+    world = getattr(model, "_world", None)
+    return world is None or world.rank == 0
+
+
+@contextlib.contextmanager
+def _on_root(model: Any) -> Iterator[None]:
+    """In a data-parallel fit, every rank waits at the end until rank 0 has
+    written (also when writing failed there)."""
+    world = getattr(model, "_world", None)
+    try:
+        yield
+    finally:
+        if world is not None and world.size > 1:
+            world.barrier()
 
 
 def _cell(value: Any) -> str:

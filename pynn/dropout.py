@@ -60,9 +60,12 @@ def threshold(p: float) -> int:
     return u + (u < t)
 
 
-def keep_mask(seed: int, step: int, layer: int, n: int, p: float) -> BoolArray:
-    """Boolean array of n elements: True where the element is kept."""
-    x = np.arange(1, n + 1, dtype=np.uint64)  # splitmix64 adds golden before mixing: e + 1
+def keep_mask(seed: int, step: int, layer: int, n: int, p: float, first: int = 0) -> BoolArray:
+    """Boolean array of n elements, elements [first, first + n) of the step's
+    mask: True where the element is kept.  (``first`` is not 0 in
+    data-parallel training, where a rank's batch follows the rows of lower
+    ranks in the step's whole batch.)"""
+    x = np.arange(first + 1, first + n + 1, dtype=np.uint64)  # splitmix64 adds golden before mixing: e + 1
     x *= np.uint64(GOLDEN)  # uint64 arrays wrap around, as C's uint64_t
     x += np.uint64(base(seed, step, layer))
     t = np.empty_like(x)  # in place: this runs on every training step of the numpy backend

@@ -22,6 +22,7 @@ from ._validation import as_array, as_dtype
 from .layers import Dense, Dropout, Layer, dense_positions, fresh_copy
 
 if TYPE_CHECKING:
+    from .distributed.world import World
     from .explain import Explanation
     from .training import Callback, History
 
@@ -114,6 +115,7 @@ class Network:
         self._lock = SharedLock()
         self.stop_training = False
         self.history: Optional[History] = None
+        self._world: Optional[World] = None  # the data-parallel world of the last fit / train_step
         opt._network = self
         for i, member in zip(_dense_index_of(layer_list), layer_list):
             member._attach(self, i)
@@ -395,9 +397,15 @@ class Network:
                 target[...] = value
             backends.implementation().apply_gradients(plan, self._optimizer)
 
-    def train_step(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None) -> float:
+    def train_step(self, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
+                   world: Optional[World] = None) -> float:
         """One optimizer update on the batch (X, y); returns the loss before it
         (weighted by ``sample_weight``, see :meth:`evaluate`).
+
+        ``world`` (from :func:`pynn.distributed.init`): one synchronous
+        data-parallel update, (X, y) being this process's part of the batch;
+        every rank calls it and gets the loss of the whole batch.  The first
+        such call for a world makes every replica rank 0's.
 
         Raises :class:`pynn.DivergenceError`, making no update, if the loss or
         a gradient is NaN or infinite.  An update that itself overflows the
@@ -416,6 +424,11 @@ class Network:
         X, Y, labels = self._plan.batch(X, y)
         n = X.shape[0]
         weights = None if sample_weight is None else losses.prepare_weights(sample_weight, n, self._dtype)
+        if world is not None:
+            from .distributed import data_parallel
+            if data_parallel.check_world(world).size > 1:
+                backends._implementation.check_inputs(self._plan, X, Y, labels, weights)
+                return data_parallel.train_step(self, world, X, Y, labels, weights)
         lock = self._lock
         lock.acquire_exclusive()  # _training(), inlined: this is the per-step path
         try:
@@ -432,8 +445,8 @@ class Network:
     def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
             validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
             callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
-            sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None
-            ) -> History:
+            sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None,
+            world: Optional[World] = None) -> History:
         """Train for ``epochs`` passes over (X, y) in mini-batches (reshuffled
         every epoch when ``shuffle``) and return a :class:`pynn.History` of
         the metrics of each epoch.
@@ -443,8 +456,10 @@ class Network:
         ``verbose``: 0 silent, 1 a progress bar per epoch, 2 a line per
         epoch; ``callbacks``: see :mod:`pynn.callbacks`; ``sample_weight``
         (one weight >= 0 per row) and ``class_weight`` ({label: weight} or
-        "balanced") weigh each row's loss (see :meth:`evaluate`).  The
-        details: :func:`pynn.training.fit`.
+        "balanced") weigh each row's loss (see :meth:`evaluate`); ``world``
+        (from :func:`pynn.distributed.init`): data-parallel training on this
+        process's rows, ``batch_size`` rows per process.  The details:
+        :func:`pynn.training.fit`.
 
         >>> import pynn
         >>> X, y = pynn.datasets.spirals(n_per_class=50, seed=0)
@@ -457,7 +472,8 @@ class Network:
         from .training import fit
         return fit(self, X, y, epochs=epochs, batch_size=batch_size, shuffle=shuffle,
                    validation_data=validation_data, verbose=verbose, callbacks=callbacks,
-                   validation_split=validation_split, sample_weight=sample_weight, class_weight=class_weight)
+                   validation_split=validation_split, sample_weight=sample_weight, class_weight=class_weight,
+                   world=world)
 
     # ---- weights --------------------------------------------------------------
 
@@ -500,10 +516,14 @@ class Network:
             for arr, target in zip(converted, targets):
                 target[...] = arr
 
-    def save(self, path: PathLike) -> None:
+    def save(self, path: PathLike, world: Optional[World] = None) -> None:
         """Save to a safetensors file: the weights, the architecture, the loss,
         the dtype and the optimizer with its state; :func:`pynn.load` reads
         it back.  The file is replaced atomically.
+
+        ``world``: call it on every rank; rank 0 writes the file and the
+        others wait until it is written (without ``world``, every process
+        that calls save writes).
 
         >>> import os, tempfile
         >>> import pynn
@@ -517,7 +537,14 @@ class Network:
         True
         """
         from .serialization import save
-        save(self, path)
+        if world is None or world.size == 1:
+            save(self, path)
+            return
+        try:
+            if world.is_root:
+                save(self, path)
+        finally:
+            world.barrier()
 
     def explain_step(self, X: ArrayLike, y: ArrayLike, max_terms: Optional[int] = None) -> Explanation:
         """Perform one training step, as :meth:`train_step`, and return it
@@ -546,9 +573,11 @@ class Network:
         # buffers (not its C cache); a lock cannot be pickled
         state = self.__dict__.copy()
         del state["_lock"]
+        state["_world"] = None  # a world (an MPI communicator, threads) belongs to this process
         return state
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
+        state.setdefault("_world", None)
         self.__dict__.update(state)
         self._lock = SharedLock()
 

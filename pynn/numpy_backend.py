@@ -16,7 +16,7 @@ activation's derivative.
 """
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 import numpy as np
 
@@ -41,11 +41,12 @@ def _check_x(X: FloatArray) -> None:
         raise nonfinite_error("X")
 
 
-def _forward(plan: Plan, X: FloatArray, step: int = 0
+def _forward(plan: Plan, X: FloatArray, step: int = 0, first_row: int = 0
              ) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray], List[Optional[BoolArray]]]:
     """Every layer's input (after dropout), pre-activation z and output a, and
     its dropout mask (or None), for X (batch, n_in).  step 0: inference;
-    step >= 1: training in update ``step``, with its dropout masks."""
+    step >= 1: training in update ``step``, with its dropout masks (X's rows
+    being rows ``first_row``, ... of the step's whole batch)."""
     ins: List[FloatArray] = []
     zs: List[FloatArray] = []
     outs: List[FloatArray] = []
@@ -55,7 +56,7 @@ def _forward(plan: Plan, X: FloatArray, step: int = 0
         p = float(plan.drop_rates[i])
         keep = None
         if step and p > 0:
-            keep = dropout.keep_mask(plan.dropout_seed, step, i, a.size, p).reshape(a.shape)
+            keep = dropout.keep_mask(plan.dropout_seed, step, i, a.size, p, first_row * a.shape[1]).reshape(a.shape)
             a = dropout.apply(a, keep, p)
         keeps.append(keep)
         ins.append(a)
@@ -90,16 +91,17 @@ def evaluate(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optiona
 
 
 def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-              weights: Optional[FloatArray], step: int) -> Tuple[float, float]:
+              weights: Optional[FloatArray], step: int, first_row: int = 0) -> Tuple[float, float]:
     """Fill plan.grads with dLoss/dparams for one batch, with the dropout
-    masks of update ``step``; return (loss, correct)."""
+    masks of update ``step`` (X's rows being rows ``first_row``, ... of the
+    step's whole batch); return (loss, correct)."""
     check_inputs(plan, X, Y, labels, weights)
-    return _backprop(plan, step, X, Y, labels, weights)
+    return _backprop(plan, step, X, Y, labels, weights, first_row)
 
 
 def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-              weights: Optional[FloatArray]) -> Tuple[float, float]:
-    ins, zs, outs, keeps = _forward(plan, X, step)
+              weights: Optional[FloatArray], first_row: int = 0) -> Tuple[float, float]:
+    ins, zs, outs, keeps = _forward(plan, X, step, first_row)
     loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, weights)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     acts = plan.activations
@@ -120,19 +122,29 @@ def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray], lab
 
 
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
-               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int) -> Tuple[float, float]:
+               labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int,
+               index: Optional[IntArray] = None) -> Tuple[float, float]:
     """Train on all rows of X in consecutive batches of ``batch_size``, every
-    row checked first; returns (sum of loss * batch rows (or batch weight), number correct)."""
-    check_inputs(plan, X, Y, labels, weights)
+    row checked first -- or, with ``index``, on the rows it lists in that
+    order, taken (and checked) batch by batch, so X is never copied whole;
+    returns (sum of loss * batch rows (or batch weight), number correct)."""
+    if index is None:
+        check_inputs(plan, X, Y, labels, weights)
+    n = X.shape[0] if index is None else index.shape[0]
     total = correct = 0.0
-    for lo in range(0, X.shape[0], batch_size):
-        hi = lo + batch_size
-        w = None if weights is None else weights[lo:hi]
-        loss, right = _backprop(plan, optimizer.step + 1, X[lo:hi], None if Y is None else Y[lo:hi],
-                                None if labels is None else labels[lo:hi], w)
+    for lo in range(0, n, batch_size):
+        hi = min(lo + batch_size, n)
+        rows: Any = slice(lo, hi) if index is None else index[lo:hi]
+        x, w = X[rows], None if weights is None else weights[rows]
+        y, lab = None if Y is None else Y[rows], None if labels is None else labels[rows]
+        if index is not None:
+            if rows.size and (rows.min() < 0 or rows.max() >= X.shape[0]):
+                raise ValueError("index lists rows outside [0, %d)" % X.shape[0])
+            check_inputs(plan, x, y, lab, w)
+        loss, right = _backprop(plan, optimizer.step + 1, x, y, lab, w)
         if not np.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update
             raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
-        total += loss * (min(hi, X.shape[0]) - lo if w is None else float(w.astype(np.float64).sum()))
+        total += loss * (hi - lo if w is None else float(w.astype(np.float64).sum()))
         correct += right
     return total, correct
 

@@ -25,6 +25,7 @@ from .errors import DivergenceError
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from .distributed.world import World
     from .network import Network
 
 # Seconds of training per call into the backend during fit (see _Pace).
@@ -213,17 +214,32 @@ def _finite(plan: Plan) -> bool:
 
 class _Data:
     """Rows to train or validate on (X, Y or labels, and their weights or
-    None), checked and converted."""
+    None), checked and converted; ``order``: None, or the epoch's order of
+    the rows (a permutation), which :meth:`rows` and the backends follow
+    without copying X (it may be a memory map larger than memory)."""
 
     def __init__(self, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-                 weights: Optional[FloatArray]) -> None:
-        self.X, self.Y, self.labels, self.weights = X, Y, labels, weights
+                 weights: Optional[FloatArray], order: Optional[IntArray] = None) -> None:
+        self.X, self.Y, self.labels, self.weights, self.order = X, Y, labels, weights, order
 
     def rows(self, lo: int, hi: int
              ) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray], Optional[FloatArray]]:
-        return (self.X[lo:hi], None if self.Y is None else self.Y[lo:hi],
-                None if self.labels is None else self.labels[lo:hi],
-                None if self.weights is None else self.weights[lo:hi])
+        """Rows [lo, hi) in the epoch's order (a copy of just those when it shuffles)."""
+        at: Any = slice(lo, hi) if self.order is None else self.order[lo:hi]
+        return (self.X[at], None if self.Y is None else self.Y[at],
+                None if self.labels is None else self.labels[at],
+                None if self.weights is None else self.weights[at])
+
+    def in_order(self, order: Optional[IntArray]) -> _Data:
+        """The same rows, visited in ``order`` (None: as stored)."""
+        return _Data(self.X, self.Y, self.labels, self.weights, order)
+
+    def weight_of(self, lo: int, hi: int) -> float:
+        """The number of rows [lo, hi) of the epoch, or the sum of their weights."""
+        if self.weights is None:
+            return float(hi - lo)
+        w = self.weights[lo:hi] if self.order is None else self.weights[self.order[lo:hi]]
+        return float(w.sum(dtype=np.float64))
 
     def take(self, index: Any) -> _Data:
         """The rows at ``index`` (a slice or a permutation)."""
@@ -238,18 +254,22 @@ class _Data:
 
 def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batch_size: int,
                    pace: Optional[_Pace] = None) -> Optional[Tuple[float, float]]:
-    """Train on rows [lo, hi) in batches of ``batch_size``, in one call into
-    the backend; return (sum of loss * batch rows, number correct), or None
-    when a batch diverged: a non-finite loss or gradient (the backend
-    raised), or an update that left non-finite weights."""
+    """Train on rows [lo, hi) of the epoch (``data.order`` picks them when it
+    shuffles) in batches of ``batch_size``, in one call into the backend;
+    return (sum of loss * batch rows, number correct), or None when a batch
+    diverged: a non-finite loss or gradient (the backend raised), or an
+    update that left non-finite weights."""
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # numpy backend: reported here instead
             optimizer, impl = net.optimizer, backends.implementation()
             if optimizer.needs_closure:  # L-BFGS: it evaluates the loss itself
                 result = optimizer.run_rows(plan, impl, *data.rows(lo, hi), batch_size)
-            else:
+            elif data.order is None:
                 result = impl.train_rows(plan, optimizer, *data.rows(lo, hi), batch_size)
+            else:  # the backend gathers each batch's rows: X is never copied whole
+                result = impl.train_rows(plan, optimizer, data.X, data.Y, data.labels, data.weights, batch_size,
+                                         data.order[lo:hi])
     except DivergenceError:
         return None
     if pace is not None:
@@ -355,8 +375,8 @@ class _Bar:
 def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
         validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
         callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
-        sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None
-        ) -> History:
+        sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None,
+        world: Optional[World] = None) -> History:
     """Train ``net`` on (X, y) and return a History.
 
     Each epoch visits every sample once, in mini-batches of ``batch_size``
@@ -407,7 +427,20 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     naming the epoch and batch (also as its ``epoch`` and ``batch``
     attributes, from 0), and the network keeps exactly the weights,
     optimizer state and step count it had after the last good batch.
+
+    Memory: with ``shuffle`` the batches are gathered row by row from X in
+    the epoch's order (by the C core, or batch by batch in numpy), so X is
+    never copied whole: a memory map (``np.load(path, mmap_mode="r")``) of
+    the network's dtype trains without being read into memory.
+
+    ``world`` (from :func:`pynn.distributed.init`): data-parallel training,
+    X and y being this process's rows and ``batch_size`` the rows per
+    process in each step; see :mod:`pynn.distributed.fit`.  A world of one
+    is plain fit.
     """
+    if world is not None:
+        from .distributed.data_parallel import check_world
+        world = check_world(world)
     epochs = as_int(epochs, "epochs", minimum=0)
     batch_size = as_int(batch_size, "batch_size", maximum=_MAX_BATCH)
     if isinstance(verbose, bool) or verbose not in (0, 1, 2):
@@ -440,9 +473,15 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     if outermost:
         net.history = history
     _FITTING[net] = _FITTING.get(net, 0) + 1
+    previous_world, net._world = net._world, world  # ModelCheckpoint and CSVLogger write on rank 0 only
     try:
-        _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
+        if world is not None and world.size > 1:
+            from .distributed.fit import run_epochs
+            run_epochs(net, world, history, data, val, epochs, batch_size, shuffle, verbose, callbacks)
+        else:
+            _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
     finally:
+        net._world = previous_world if world is None else world
         _FITTING[net] -= 1
         if not _FITTING[net]:
             del _FITTING[net]
@@ -485,7 +524,7 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
         start = time.perf_counter()
-        data = train.take(net._plan.rng.permutation(n)) if shuffle else train
+        data = train.in_order(net._plan.rng.permutation(n) if shuffle else None)
         bar = _Bar(epoch, epochs, n_batches) if verbose == 1 else None
         total = correct = seen = 0.0  # loss * weight, correct, weight so far
         batch = lo = 0
@@ -494,7 +533,7 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
             for cb in callbacks:
                 cb.on_batch_begin(batch, {})
             chunk_loss, right = _train_chunk(net, snapshot, pace, data, lo, hi, batch_size, epoch, epochs, n_batches)
-            chunk_weight = hi - lo if data.weights is None else float(data.weights[lo:hi].sum(dtype=np.float64))
+            chunk_weight = data.weight_of(lo, hi)
             total += chunk_loss
             correct += right
             seen += chunk_weight

@@ -22,15 +22,21 @@ import pynn
 PACKAGE = os.path.dirname(pynn.__file__)
 #: (module, function) whose lazy imports are allowed to close a cycle
 FACADES = {("pynn.network", "fit"), ("pynn.network", "save"), ("pynn.network", "explain_step"),
-           ("pynn.serialization", "load"), ("pynn.training", "plot")}
+           ("pynn.network", "train_step"), ("pynn.serialization", "load"), ("pynn.training", "plot"),
+           ("pynn.training", "fit")}
 
 
 def _modules():
+    """{module name: path} for the package and its subpackages (pynn.distributed, ...)."""
     names = {}
-    for file in sorted(os.listdir(PACKAGE)):
-        if file.endswith(".py"):
-            name = "pynn" if file == "__init__.py" else "pynn." + file[:-3]
-            names[name] = os.path.join(PACKAGE, file)
+    for folder, dirs, files in os.walk(PACKAGE):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(("_", ".")))
+        package = ".".join(["pynn"] + os.path.relpath(folder, PACKAGE).split(os.sep)).replace("pynn..", "pynn")
+        package = "pynn" if folder == PACKAGE else package
+        for file in sorted(files):
+            if file.endswith(".py"):
+                name = package if file == "__init__.py" else package + "." + file[:-3]
+                names[name] = os.path.join(folder, file)
     return names
 
 
@@ -42,7 +48,8 @@ def _imports(module, path, modules):
     def target(node):
         if isinstance(node, ast.Import):
             return [alias.name for alias in node.names]
-        base = module if module == "pynn" else module.rsplit(".", 1)[0]
+        is_package = os.path.basename(path) == "__init__.py"
+        base = module if is_package else module.rsplit(".", 1)[0]
         if node.level:
             prefix = base.rsplit(".", node.level - 1)[0] if node.level > 1 else base
             prefix = prefix + ("." + node.module if node.module else "")
