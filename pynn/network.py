@@ -442,7 +442,7 @@ class Network:
             lock.release_exclusive()
         return total / (n if weights is None else float(weights.sum(dtype=np.float64)))
 
-    def fit(self, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+    def fit(self, X: Any, y: Optional[ArrayLike] = None, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
             validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
             callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
             sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None,

@@ -36,9 +36,18 @@ def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Opt
     check_values(plan.loss, Y, labels, plan.n_out, weights)
 
 
+_CHECK_BLOCK = 1 << 18  # elements per isfinite pass over a large X: its mask stays small
+
+
 def _check_x(X: FloatArray) -> None:
-    if not np.isfinite(X).all():
-        raise nonfinite_error("X")
+    if X.size <= _CHECK_BLOCK:
+        if not np.isfinite(X).all():
+            raise nonfinite_error("X")
+        return
+    rows = max(1, _CHECK_BLOCK // max(1, X.shape[1]))  # a memory map is checked without a mask as big as X
+    for lo in range(0, X.shape[0], rows):
+        if not np.isfinite(X[lo:lo + rows]).all():
+            raise nonfinite_error("X")
 
 
 def _forward(plan: Plan, X: FloatArray, step: int = 0, first_row: int = 0
@@ -130,6 +139,8 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     returns (sum of loss * batch rows (or batch weight), number correct)."""
     if index is None:
         check_inputs(plan, X, Y, labels, weights)
+    elif index.size and (int(index.min()) < 0 or int(index.max()) >= X.shape[0]):
+        raise ValueError("index lists rows outside [0, %d): from %d to %d" % (X.shape[0], index.min(), index.max()))
     n = X.shape[0] if index is None else index.shape[0]
     total = correct = 0.0
     for lo in range(0, n, batch_size):
@@ -138,8 +149,6 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         x, w = X[rows], None if weights is None else weights[rows]
         y, lab = None if Y is None else Y[rows], None if labels is None else labels[rows]
         if index is not None:
-            if rows.size and (rows.min() < 0 or rows.max() >= X.shape[0]):
-                raise ValueError("index lists rows outside [0, %d)" % X.shape[0])
             check_inputs(plan, x, y, lab, w)
         loss, right = _backprop(plan, optimizer.step + 1, x, y, lab, w)
         if not np.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update

@@ -372,7 +372,7 @@ class _Bar:
         return "%s [%s] %d/%d" % (self.title, bar, self.done, self.n_batches)
 
 
-def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
+def fit(net: Network, X: Any, y: Optional[ArrayLike] = None, epochs: int = 1, batch_size: int = 32, shuffle: bool = True,
         validation_data: Optional[Tuple[ArrayLike, ...]] = None, verbose: int = 1,
         callbacks: Union[Callback, Iterable[Callback], None] = None, validation_split: float = 0.0,
         sample_weight: Optional[ArrayLike] = None, class_weight: Union[Dict[Any, float], str, None] = None,
@@ -433,6 +433,11 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
     never copied whole: a memory map (``np.load(path, mmap_mode="r")``) of
     the network's dtype trains without being read into memory.
 
+    Streams: ``fit(chunks)`` with ``y`` left out trains on an iterable of
+    ``(X, y)`` (or ``(X, y, sample_weight)``) pieces that never sit in memory
+    at once, exactly as on their concatenation without shuffling; see
+    :mod:`pynn.streaming`.
+
     ``world`` (from :func:`pynn.distributed.init`): data-parallel training,
     X and y being this process's rows and ``batch_size`` the rows per
     process in each step; see :mod:`pynn.distributed.fit`.  A world of one
@@ -447,14 +452,21 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
         raise ValueError("verbose must be 0, 1 or 2; got %r" % (verbose,))
     validation_split = as_float(validation_split, "validation_split", 0.0, 1.0, max_inclusive=False)
     callbacks = _check_callbacks(callbacks)
-    data = _checked_data(net, X, y, sample_weight, class_weight)
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, w_val)")
         val = _checked_data(net, validation_data[0], validation_data[1],
                             validation_data[2] if len(validation_data) == 3 else None)
-    elif validation_split > 0:
+    from .streaming import is_stream
+    if is_stream(X, y):
+        return _fit_stream(net, X, epochs, batch_size, verbose, callbacks, val, validation_split, sample_weight,
+                           class_weight, world)
+    if y is None:
+        raise ValueError("fit needs y (the targets) with an array X; to train on a stream, pass an iterable of "
+                         "(X, y) pieces as X and leave y out")
+    data = _checked_data(net, X, y, sample_weight, class_weight)
+    if val is None and validation_split > 0:
         n_all = data.X.shape[0]
         split_at = int(math.floor(n_all * (1.0 - validation_split)))
         if split_at < 1 or split_at >= n_all:
@@ -482,6 +494,34 @@ def fit(net: Network, X: ArrayLike, y: ArrayLike, epochs: int = 1, batch_size: i
             _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
     finally:
         net._world = previous_world if world is None else world
+        _FITTING[net] -= 1
+        if not _FITTING[net]:
+            del _FITTING[net]
+    return history
+
+
+def _fit_stream(net: Network, chunks: Any, epochs: int, batch_size: int, verbose: int, callbacks: List[Callback],
+                val: Optional[_Data], validation_split: float, sample_weight: Any, class_weight: Any,
+                world: Optional[World]) -> History:
+    """fit on a stream of (X, y) pieces (see :mod:`pynn.streaming`)."""
+    for name, given in (("validation_split", validation_split > 0), ("sample_weight", sample_weight is not None),
+                        ("class_weight", class_weight is not None)):
+        if given:
+            raise ValueError("%s does not apply to a stream of pieces: give weights as (X, y, sample_weight) "
+                             "pieces and validation rows as validation_data" % name)
+    if world is not None and world.size > 1:
+        raise ValueError("a stream of pieces cannot be trained data-parallel yet: give each rank its rows as arrays "
+                         "(a memory map works without reading them into memory)")
+    from .streaming import run_epochs
+    history = History()
+    history.params = {"epochs": epochs, "batch_size": batch_size, "verbose": verbose, "stream": True}
+    outermost = not _FITTING.get(net)
+    if outermost:
+        net.history = history
+    _FITTING[net] = _FITTING.get(net, 0) + 1
+    try:
+        run_epochs(net, history, chunks, val, epochs, batch_size, verbose, callbacks)
+    finally:
         _FITTING[net] -= 1
         if not _FITTING[net]:
             del _FITTING[net]
