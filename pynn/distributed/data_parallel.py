@@ -14,6 +14,7 @@ process with that batch computes.
 """
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -146,8 +147,15 @@ def train_step(net: Network, world: World, X: FloatArray, Y: Optional[FloatArray
     first = 0
     if net._plan.has_dropout:  # the masks need this rank's place in the step's batch
         first = first_rows(world.allgather(X.shape[0]), world.rank)
-    loss, _, weight = Step(net._plan).run(net, world, X, Y, labels, weights, first)
+    step = _STEPS.get(net)
+    if step is None or step.n != net._plan.n_params:
+        step = _STEPS[net] = Step(net._plan)  # its buffer is made once, not per step
+    loss, _, weight = step.run(net, world, X, Y, labels, weights, first)
     return loss / weight
+
+
+# each network's Step (the allreduce buffer), kept for its train_step(world=...) calls
+_STEPS: "weakref.WeakKeyDictionary[Network, Step]" = weakref.WeakKeyDictionary()
 
 
 def scores(net: Network, data: _Data, world: World) -> Dict[str, float]:
