@@ -288,3 +288,16 @@ def test_a_failing_rank_releases_the_others():
 
     with pytest.raises(RuntimeError, match="rank 1 broke"):
         ThreadWorld.run(3, job, TIMEOUT)
+
+
+def test_only_rank_0_prints_progress(capsys):
+    X, y, _ = _data(20, seed=10)
+    shares = _shares(20, (10, 10))
+
+    def job(world):
+        net = _classifier(0)
+        net.fit(X[shares[world.rank]], y[shares[world.rank]], epochs=3, batch_size=5, verbose=2, world=world)
+
+    ThreadWorld.run(2, job, TIMEOUT)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
