@@ -276,6 +276,13 @@ def test_mismatched_networks_and_lbfgs_are_refused_on_every_rank():
         return True
 
     assert ThreadWorld.run(2, mismatched, TIMEOUT) == [True, True]
+
+    def different_epochs(world):
+        with pytest.raises(ValueError, match="different arguments on different ranks"):
+            _classifier(0).fit(X, y, epochs=1 + world.rank, verbose=0, world=world)
+        return True
+
+    assert ThreadWorld.run(2, different_epochs, TIMEOUT) == [True, True]
     with pytest.raises(TypeError, match="world must be"):
         _classifier(0).fit(X, y, world="mpi")
 

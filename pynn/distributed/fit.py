@@ -38,6 +38,12 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
         raise ValueError("%s cannot train data-parallel (it evaluates the loss many times per step); use SGD, "
                          "Adam, AdamW or RMSprop with world=" % type(net.optimizer).__name__)
     data_parallel.sync(net, world)
+    mine = (epochs, batch_size, bool(shuffle), val is not None, len(callbacks))
+    everyone = world.allgather(mine)
+    if any(other != mine for other in everyone):
+        raise ValueError("fit was called with different arguments on different ranks (epochs, batch_size, shuffle, "
+                         "validation data given, number of callbacks): %s; every rank must make the same steps"
+                         % ", ".join("rank %d: %r" % (r, o) for r, o in enumerate(everyone)))
     n = train.X.shape[0]
     counts = [int(c) for c in world.allgather(n)]
     steps = max(-(-c // batch_size) for c in counts)
