@@ -116,6 +116,7 @@ class Network:
         self.stop_training = False
         self.history: Optional[History] = None
         self._world: Optional[World] = None  # the data-parallel world of the last fit / train_step
+        self._changes = 0  # changes made through _changing()
         opt._network = self
         for i, member in zip(_dense_index_of(layer_list), layer_list):
             member._attach(self, i)
@@ -172,9 +173,11 @@ class Network:
 
     @contextmanager
     def _changing(self) -> Iterator[None]:
-        """Hold the network alone while a change is made (no call runs on it)."""
+        """Hold the network alone while a change is made (no call runs on it);
+        counts the changes (fit's rollback snapshots are valid only until one)."""
         self._lock.acquire_exclusive()
         try:
+            self._changes += 1
             yield
         finally:
             self._lock.release_exclusive()
@@ -578,6 +581,7 @@ class Network:
 
     def __setstate__(self, state: Dict[str, Any]) -> None:
         state.setdefault("_world", None)
+        state.setdefault("_changes", 0)
         self.__dict__.update(state)
         self._lock = SharedLock()
 

@@ -72,7 +72,7 @@ def run_epochs(net: Network, history: History, chunks: Chunks, val: Optional[_Da
         cb.on_train_begin({})
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
-    snapshot, pace = _Snapshot(), _Pace()
+    snapshot, pace = _Snapshot(every_chunk=per_batch), _Pace()
     logs: Any = {}
     for epoch in range(epochs):
         for cb in callbacks:

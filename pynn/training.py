@@ -9,7 +9,9 @@ Callbacks ready to use are in :mod:`pynn.callbacks`.
 from __future__ import annotations
 
 import math
+import signal
 import sys
+import threading
 import time
 import weakref
 from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -165,27 +167,104 @@ def _scores(net: Network, data: _Data) -> Dict[str, float]:
 
 
 class _Snapshot:
-    """The training state fit() can roll back to (issue 5): parameters,
-    optimizer state and step count, copied into buffers made once per fit
-    (and again if the optimizer's state changes size)."""
+    """The training state fit() can roll back to when a batch diverges:
+    parameters, optimizer state and step count, copied into buffers made once
+    per fit (and again if the optimizer's state changes size), and where in
+    which data it was taken.
 
-    def __init__(self) -> None:
+    Copying them costs about as much as an optimizer update, so it is not
+    taken before every chunk: only when the data or the network changed
+    since (a new epoch or piece of a stream, set_weights, ...), before every
+    chunk when callbacks hear about each batch (they may change anything),
+    and otherwise once the training since the last one has taken
+    ``_SNAPSHOT_RATIO`` times as long as a copy.  A divergence goes back to it
+    and trains the rows since again (the same arithmetic: the same result)
+    up to the failing batch."""
+
+    def __init__(self, every_chunk: bool = False) -> None:
         self.params: Optional[FloatArray] = None
         self.state: Optional[FloatArray] = None
         self.step = 0
+        self.every_chunk = every_chunk
+        self.data: Optional[_Data] = None  # where it was taken: rows [0, lo) of data were trained before it
+        self.lo = 0
+        self.changes = -1  # net._changes when taken
+        self.copy_seconds = 0.0
+        self.trained_seconds = 0.0  # since it was taken
 
-    def take(self, plan: Plan, net: Network) -> None:
+    def take(self, plan: Plan, net: Network, data: Optional[_Data] = None, lo: int = 0) -> None:
+        start = time.perf_counter()
         if self.params is None or self.state is None or self.state.shape != plan.state.shape:
             self.params, self.state = np.empty_like(plan.params), np.empty_like(plan.state)
         np.copyto(self.params, plan.params)
         np.copyto(self.state, plan.state)
         self.step = net.optimizer.step
+        self.data, self.lo, self.changes = data, lo, net._changes
+        self.copy_seconds = time.perf_counter() - start
+        self.trained_seconds = 0.0
+
+    def take_if_due(self, plan: Plan, net: Network, data: _Data, lo: int) -> None:
+        """Take it before training rows [lo, ...) of data, unless the last one still serves."""
+        if (self.every_chunk or self.data is not data or self.changes != net._changes
+                or self.state is None or self.state.shape != plan.state.shape
+                or self.trained_seconds > _SNAPSHOT_RATIO * self.copy_seconds):
+            self.take(plan, net, data, lo)
 
     def restore(self, plan: Plan, net: Network) -> None:
         assert self.params is not None and self.state is not None  # taken before
         np.copyto(plan.params, self.params)
         np.copyto(plan.state, self.state)
         net.optimizer.step = self.step
+
+
+# training time between snapshots, in copies of the state (see _Snapshot): 2% of the time at most
+_SNAPSHOT_RATIO = 50.0
+
+
+class _Interrupts:
+    """Ctrl-C during fit lands between chunks: while fit runs in the main
+    thread with Python's own SIGINT handler, a SIGINT only sets a flag, and
+    fit raises KeyboardInterrupt after the chunk it interrupted (at most
+    about ``_CHUNK_SECONDS`` later), when the network holds a completed
+    step.  (Elsewhere, an interrupt raised mid-chunk rolls back to the
+    last snapshot instead.)"""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.depth = 0  # fits running in the main thread (a callback may call fit)
+        self.previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        if threading.current_thread() is threading.main_thread():
+            if self.depth == 0 and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.depth += 1
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.pending = True
+
+    def check(self) -> None:
+        """Raise the KeyboardInterrupt of a Ctrl-C that came during the last chunk."""
+        if self.pending and threading.current_thread() is threading.main_thread():
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        self.depth -= 1
+        if self.depth == 0:
+            if self.previous is not None:
+                signal.signal(signal.SIGINT, self.previous)
+                self.previous = None
+            if self.pending:
+                self.pending = False
+                if kind is None:
+                    raise KeyboardInterrupt
+
+
+_INTERRUPTS = _Interrupts()
 
 
 class _Pace:
@@ -279,14 +358,18 @@ def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batc
 
 def _replay_to_divergence(net: Network, plan: Plan, snapshot: _Snapshot, data: _Data, lo: int, hi: int,
                           batch_size: int, epoch: int, epochs: int, n_batches: int) -> Tuple[float, float]:
-    """A chunk [lo, hi) diverged: go back to its start and train it again one
-    batch at a time, each from a snapshot, up to the batch that diverges;
-    leave the network as it was before that batch and raise DivergenceError.
-    (The replay repeats the same arithmetic, so it finds the same batch.)"""
+    """A chunk [lo, hi) diverged: go back to the snapshot (taken at row
+    snapshot.lo <= lo of the same data), train the rows up to lo again, then
+    the chunk one batch at a time, each from a snapshot, up to the batch
+    that diverges; leave the network as it was before that batch and raise
+    DivergenceError.  (The replay repeats the same arithmetic, so it finds
+    the same batch.)"""
     snapshot.restore(plan, net)
+    if snapshot.lo < lo and _train_checked(net, plan, data, snapshot.lo, lo, batch_size) is None:
+        raise RuntimeError("pynn bug: replaying rows that trained before diverged")  # pragma: no cover
     total = correct = 0.0
     for start in range(lo, hi, batch_size):
-        snapshot.take(plan, net)
+        snapshot.take(plan, net, data, start)
         result = _train_checked(net, plan, data, start, min(start + batch_size, hi), batch_size)
         if result is None:
             snapshot.restore(plan, net)
@@ -305,20 +388,23 @@ def _train_chunk(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, lo
                  batch_size: int, epoch: int, epochs: int, n_batches: int) -> Tuple[float, float]:
     """Rows [lo, hi) of one epoch, holding the network alone (no other
     thread trains or predicts meanwhile); rolled back to the batch before a
-    divergence, or to the chunk's start on Ctrl-C."""
+    divergence, or to the last snapshot on an interrupt raised mid-chunk."""
     with net._training() as plan:
-        snapshot.take(plan, net)
+        snapshot.take_if_due(plan, net, data, lo)
+        start = time.perf_counter()
         try:
             result = _train_checked(net, plan, data, lo, hi, batch_size, pace)
             if result is None:
                 result = _replay_to_divergence(net, plan, snapshot, data, lo, hi, batch_size, epoch, epochs,
                                                n_batches)
         except KeyboardInterrupt:
-            # Ctrl-C can land between the parameter update and the optimizer
-            # state or step count (numpy backend, or right after a C call):
-            # go back to the consistent state from before this chunk
+            # an interrupt raised mid-chunk (not deferred by _Interrupts) can land between
+            # the parameter update and the optimizer state or step count: go back to the
+            # consistent state of the snapshot
             snapshot.restore(plan, net)
             raise
+        snapshot.trained_seconds += time.perf_counter() - start
+    _INTERRUPTS.check()  # a Ctrl-C during the chunk: now, with a completed step
     return result
 
 
@@ -491,7 +577,8 @@ def fit(net: Network, X: Any, y: Optional[ArrayLike] = None, epochs: int = 1, ba
             from .distributed.fit import run_epochs
             run_epochs(net, world, history, data, val, epochs, batch_size, shuffle, verbose, callbacks)
         else:
-            _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
+            with _INTERRUPTS:
+                _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
     finally:
         net._world = previous_world if world is None else world
         _FITTING[net] -= 1
@@ -520,7 +607,8 @@ def _fit_stream(net: Network, chunks: Any, epochs: int, batch_size: int, verbose
         net.history = history
     _FITTING[net] = _FITTING.get(net, 0) + 1
     try:
-        run_epochs(net, history, chunks, val, epochs, batch_size, verbose, callbacks)
+        with _INTERRUPTS:
+            run_epochs(net, history, chunks, val, epochs, batch_size, verbose, callbacks)
     finally:
         _FITTING[net] -= 1
         if not _FITTING[net]:
@@ -557,7 +645,7 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
     per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
                     or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     logs: Logs = {}
-    snapshot = _Snapshot()  # to roll a diverged chunk back (_replay_to_divergence)
+    snapshot = _Snapshot(every_chunk=per_batch)  # to roll a diverged chunk back (_replay_to_divergence)
     pace = _Pace()
     n, weight = train.X.shape[0], train.total_weight()
     for epoch in range(epochs):

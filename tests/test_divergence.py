@@ -136,3 +136,24 @@ def test_no_divergence_no_difference():
             ref.train_step(X[rows], Y[rows])
     for a, b in zip(net.get_weights(), ref.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("ratio", [0.0, float("inf")])
+def test_divergence_replays_from_an_older_snapshot(monkeypatch, ratio):
+    """fit copies the state for rollback only now and then (pynn.training._Snapshot): with one
+    batch per chunk and a snapshot only at each epoch's start (ratio inf) or before every chunk
+    (ratio 0), a divergence mid-epoch still leaves exactly the state after the last good batch."""
+    from pynn import training
+    monkeypatch.setattr(training, "_CHUNK_SECONDS", 1e-12)  # one batch per chunk
+    monkeypatch.setattr(training, "_SNAPSHOT_RATIO", ratio)
+    X, Y = _problem()
+    net = _net(300.0, "float32")  # overflows in the fourth batch of the first epoch
+    want_w, want_state, want_step, want_epoch, want_batch = _reference(net, X, Y, epochs=40, batch_size=8)
+    assert want_batch > 1  # mid-epoch: rows since the snapshot are replayed
+    with pytest.raises(pynn.DivergenceError) as info:
+        net.fit(X, Y, epochs=40, batch_size=8, verbose=0)
+    assert (info.value.epoch, info.value.batch) == (want_epoch, want_batch)
+    assert net.optimizer.step == want_step
+    for got, want in zip(net.get_weights(), want_w):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(net._plan.state, want_state)
