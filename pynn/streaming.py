@@ -29,7 +29,8 @@ import numpy as np
 
 from . import losses
 from .errors import DivergenceError
-from .training import (Callback, History, _checked_data, _Data, _format, _Pace, _scores, _Snapshot, _train_chunk)
+from .training import (_INTERRUPTS, Callback, History, _checked_data, _Data, _fitting, _format, _Pace, _scores, _Snapshot,
+                       _train_chunk)
 
 if TYPE_CHECKING:
     from .network import Network
@@ -61,6 +62,24 @@ def _joined(carry: Optional[_Data], data: _Data) -> _Data:
 
     return _Data(cat(carry.X, data.X), cat(carry.Y, data.Y), cat(carry.labels, data.labels),
                  cat(carry.weights, data.weights))
+
+
+def fit(net: Network, chunks: Any, epochs: int, batch_size: int, verbose: int, callbacks: List[Callback],
+        val: Optional[_Data], validation_split: float, sample_weight: Any, class_weight: Any, world: Any) -> History:
+    """training.fit on a stream of (X, y) pieces, its arguments checked."""
+    for name, given in (("validation_split", validation_split > 0), ("sample_weight", sample_weight is not None),
+                        ("class_weight", class_weight is not None)):
+        if given:
+            raise ValueError("%s does not apply to a stream of pieces: give weights as (X, y, sample_weight) "
+                             "pieces and validation rows as validation_data" % name)
+    if world is not None and world.size > 1:
+        raise ValueError("a stream of pieces cannot be trained data-parallel yet: give each rank its rows as arrays "
+                         "(a memory map works without reading them into memory)")
+    history = History()
+    history.params = {"epochs": epochs, "batch_size": batch_size, "verbose": verbose, "stream": True}
+    with _fitting(net, history), _INTERRUPTS:
+        run_epochs(net, history, chunks, val, epochs, batch_size, verbose, callbacks)
+    return history
 
 
 def run_epochs(net: Network, history: History, chunks: Chunks, val: Optional[_Data], epochs: int, batch_size: int,
@@ -134,7 +153,7 @@ def _train(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, n: int, 
                 "training diverged at epoch %d/%d, batch %d of the stream: the loss, a gradient or the updated "
                 "weights became NaN or infinite; the network keeps the weights from before that batch (try a "
                 "smaller learning rate)" % (epoch + 1, epochs, where + 1),
-                batches_done=None, epoch=epoch, batch=where) from None
+                batches_done=exc.batches_done, epoch=epoch, batch=where) from None
         weight = data.weight_of(lo, hi)
         total, correct, seen = total + loss, correct + right, seen + weight
         for cb in callbacks:

@@ -8,13 +8,14 @@ Callbacks ready to use are in :mod:`pynn.callbacks`.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import signal
 import sys
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -544,10 +545,10 @@ def fit(net: Network, X: Any, y: Optional[ArrayLike] = None, epochs: int = 1, ba
             raise ValueError("validation_data must be a pair (X_val, y_val) or a triple (X_val, y_val, w_val)")
         val = _checked_data(net, validation_data[0], validation_data[1],
                             validation_data[2] if len(validation_data) == 3 else None)
-    from .streaming import is_stream
-    if is_stream(X, y):
-        return _fit_stream(net, X, epochs, batch_size, verbose, callbacks, val, validation_split, sample_weight,
-                           class_weight, world)
+    from . import streaming
+    if streaming.is_stream(X, y):
+        return streaming.fit(net, X, epochs, batch_size, verbose, callbacks, val, validation_split, sample_weight,
+                             class_weight, world)
     if y is None:
         raise ValueError("fit needs y (the targets) with an array X; to train on a stream, pass an iterable of "
                          "(X, y) pieces as X and leave y out")
@@ -567,53 +568,33 @@ def fit(net: Network, X: Any, y: Optional[ArrayLike] = None, epochs: int = 1, ba
     history = History()
     history.params = {"epochs": epochs, "batch_size": batch_size, "samples": n, "steps": n_batches,
                       "verbose": verbose}
-    outermost = not _FITTING.get(net)
-    if outermost:
-        net.history = history
-    _FITTING[net] = _FITTING.get(net, 0) + 1
     previous_world, net._world = net._world, world  # ModelCheckpoint and CSVLogger write on rank 0 only
     try:
-        if world is not None and world.size > 1:
-            from .distributed.fit import run_epochs
-            run_epochs(net, world, history, data, val, epochs, batch_size, shuffle, verbose, callbacks)
-        else:
-            with _INTERRUPTS:
-                _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
+        with _fitting(net, history):
+            if world is not None and world.size > 1:
+                from .distributed.fit import run_epochs
+                run_epochs(net, world, history, data, val, epochs, batch_size, shuffle, verbose, callbacks)
+            else:
+                with _INTERRUPTS:
+                    _run_epochs(net, history, data, val, epochs, batch_size, shuffle, verbose, callbacks, n_batches)
     finally:
         net._world = previous_world if world is None else world
-        _FITTING[net] -= 1
-        if not _FITTING[net]:
-            del _FITTING[net]
     return history
 
 
-def _fit_stream(net: Network, chunks: Any, epochs: int, batch_size: int, verbose: int, callbacks: List[Callback],
-                val: Optional[_Data], validation_split: float, sample_weight: Any, class_weight: Any,
-                world: Optional[World]) -> History:
-    """fit on a stream of (X, y) pieces (see :mod:`pynn.streaming`)."""
-    for name, given in (("validation_split", validation_split > 0), ("sample_weight", sample_weight is not None),
-                        ("class_weight", class_weight is not None)):
-        if given:
-            raise ValueError("%s does not apply to a stream of pieces: give weights as (X, y, sample_weight) "
-                             "pieces and validation rows as validation_data" % name)
-    if world is not None and world.size > 1:
-        raise ValueError("a stream of pieces cannot be trained data-parallel yet: give each rank its rows as arrays "
-                         "(a memory map works without reading them into memory)")
-    from .streaming import run_epochs
-    history = History()
-    history.params = {"epochs": epochs, "batch_size": batch_size, "verbose": verbose, "stream": True}
-    outermost = not _FITTING.get(net)
-    if outermost:
+@contextlib.contextmanager
+def _fitting(net: Network, history: History) -> Iterator[None]:
+    """While a fit runs: net.history is its History unless another fit of
+    the same network is already running (a callback may call fit)."""
+    if not _FITTING.get(net):
         net.history = history
     _FITTING[net] = _FITTING.get(net, 0) + 1
     try:
-        with _INTERRUPTS:
-            run_epochs(net, history, chunks, val, epochs, batch_size, verbose, callbacks)
+        yield
     finally:
         _FITTING[net] -= 1
         if not _FITTING[net]:
             del _FITTING[net]
-    return history
 
 
 def _checked_data(net: Network, X: ArrayLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,

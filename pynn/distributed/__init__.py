@@ -22,6 +22,7 @@ batch system's time limit.
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 from typing import Any, Optional
 
@@ -52,10 +53,8 @@ def init(comm: Optional[Any] = None) -> World:
     without mpi4py."""
     if comm is None and not launched_under_mpi():
         return LocalWorld()
-    try:
-        import mpi4py  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("mpi4py") is None:
         raise ImportError("this process was launched under MPI but mpi4py is not installed: "
-                          "pip install \"pynn[mpi]\" (or: pip install mpi4py mpich)") from None
+                          "pip install \"pynn[mpi]\" (or: pip install mpi4py mpich)")
     from .mpi import MPIWorld
     return MPIWorld(comm)
