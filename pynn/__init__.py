@@ -14,7 +14,7 @@ from . import callbacks, datasets, distributed, init, schedules
 from .backends import available_backends, backend, set_backend
 from .settings import get_num_threads, set_num_threads
 from .errors import DivergenceError
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck
 from .layers import Dense, Dropout
 from .network import Network
 from .onnx_export import export_onnx  # imports onnx only when called
@@ -27,7 +27,7 @@ __version__ = "0.1.0"
 
 
 __all__ = [
-    "Adam", "AdamW", "Callback", "LBFGS", "Dense", "DivergenceError", "Dropout", "GradcheckError", "History", "Network",
+    "Adam", "AdamW", "Callback", "LBFGS", "Dense", "DivergenceError", "Dropout", "GradcheckError", "GradcheckResult", "History", "Network",
     "Optimizer", "RMSprop", "SGD", "available_backends", "backend", "callbacks", "datasets", "export_onnx",
     "get_num_threads", "gradcheck", "init", "load", "schedules", "set_backend", "set_num_threads",
 ]
