@@ -79,12 +79,23 @@ class SweepResult:
     ``curves[lr]`` is the training loss of each epoch (inf from the epoch a
     run diverged; the run stops there), ``diverged[lr]`` that epoch (from 1)
     or None, ``initial_loss`` the loss before training (the same for all).
+    ``X``, ``y`` are the data, ``predictions[lr]`` what each trained network
+    predicts for X (non-finite after a divergence), and with one or two
+    inputs ``grid_predictions[lr]`` its predictions on ``grid``: the fitted
+    curves (one input) or decision regions (two) that :meth:`plot` draws
+    beside the loss curves.
     """
     lrs: Tuple[float, ...]
     epochs: int
     initial_loss: float
     curves: Dict[float, List[float]]
     diverged: Dict[float, Optional[int]]
+    X: Optional[Float64Array] = None     # the training data, (n, n_in)
+    y: Optional[np.ndarray] = None       # its targets: labels (n,) or values (n, n_out)
+    loss: str = "mse"
+    predictions: Dict[float, Float64Array] = field(default_factory=dict)  # each final network on X
+    grid: Optional[Float64Array] = None  # points to draw the fits at: (g, 1) for one input, (g*g, 2) for two
+    grid_predictions: Dict[float, Float64Array] = field(default_factory=dict)  # each final network on grid
 
     @property
     def final(self) -> Dict[float, float]:
@@ -127,17 +138,31 @@ class SweepResult:
     __str__ = to_text
 
     def plot(self, path: Optional[PathLike] = None) -> Figure:
-        """The loss curves on a log scale from the starting loss (epoch 0), a
-        diverged run drawn up to the top of the chart (10 times the starting
-        loss); needs matplotlib.  PNG at ``path`` when given."""
-        from .plotting import plot_curves
-        top = 10 * self.initial_loss
-        curves: Dict[str, List[float]] = {}
-        for lr in self.lrs:
-            label = "lr = %g" % lr + (" (diverged)" if self.diverged[lr] is not None else "")
-            curves[label] = [self.initial_loss] + [min(v, top) for v in self.curves[lr]]
-        return plot_curves(curves, path=path, title="training loss by learning rate", log_y=True, y_max=top,
-                           first_x=0)
+        """Two charts side by side (needs matplotlib; a PNG at ``path`` when
+        given): the loss curves on a log scale from the starting loss (epoch
+        0), a diverged run drawn up to the top of the chart (10 times the
+        starting loss); and the data with what each run learned: the fitted
+        curves (one input), the decision boundaries (two inputs, a
+        classification), else the predictions against the targets (or the
+        accuracy of each run).  A diverged run has no fit to draw."""
+        from .plotting import plot_sweep
+        return plot_sweep(self, path)
+
+
+def _grid(X: np.ndarray, points: int = 200) -> Optional[Float64Array]:
+    """Points spanning the data (a little beyond) to draw fitted curves or decision regions at:
+    ``points`` values for one input, a 60 x 60 grid for two (None for data that are not finite)."""
+    X = np.asarray(X, dtype=np.float64)
+    if X.size == 0 or not np.isfinite(X).all():
+        return None
+    low, high = X.min(axis=0), X.max(axis=0)
+    pad = 0.05 * np.where(high > low, high - low, 1.0)
+    if X.shape[1] == 1:
+        return np.linspace(low[0] - pad[0], high[0] + pad[0], points).reshape(-1, 1)
+    u = np.linspace(low[0] - pad[0], high[0] + pad[0], 60)
+    v = np.linspace(low[1] - pad[1], high[1] + pad[1], 60)
+    U, V = np.meshgrid(u, v)
+    return np.column_stack([U.ravel(), V.ravel()])
 
 
 def _sweep_network(n_in: int, n_out: int, hidden: int, loss: str, lr: float, seed: Optional[int],
@@ -187,6 +212,9 @@ def lr_sweep(lrs: Iterable[float] = (0.001, 0.01, 0.1, 1.0), epochs: int = 40, X
 
     curves: Dict[float, List[float]] = {}
     diverged: Dict[float, Optional[int]] = {}
+    predictions: Dict[float, Float64Array] = {}
+    grid_predictions: Dict[float, Float64Array] = {}
+    grid = _grid(X) if X.ndim == 2 and X.shape[1] in (1, 2) else None
     initial: Optional[float] = None
     for lr in lrs:
         net = _sweep_network(n_in, n_out, hidden, loss, lr, seed, dtype)
@@ -207,9 +235,13 @@ def lr_sweep(lrs: Iterable[float] = (0.001, 0.01, 0.1, 1.0), epochs: int = 40, X
 
         with np.errstate(all="ignore"):  # overflow on the way to inf is the lesson, not an error
             net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(watch)])
+            predictions[lr] = net.predict(X).astype(np.float64)
+            if grid is not None:
+                grid_predictions[lr] = net.predict(grid).astype(np.float64)
         curves[lr], diverged[lr] = losses, stop[0]
     assert initial is not None  # lrs is not empty
-    result = SweepResult(lrs, epochs, initial, curves, diverged)
+    result = SweepResult(lrs, epochs, initial, curves, diverged, X.astype(np.float64), np.asarray(y), loss,
+                         predictions, grid, grid_predictions)
     if path is not None:
         result.plot(path)
     return result
@@ -234,11 +266,14 @@ def _distinct_units(net: Network) -> int:
 @dataclass
 class InitDemoResult:
     """What :func:`init_demo` found, per initialisation name: ``spread[name]``
-    (the largest difference between two hidden units' incoming weights,
-    before training and after each epoch), ``accuracy[name]`` (per epoch, on
-    the training data), ``final_accuracy``, ``final_loss`` and
-    ``distinct_units`` (how many hidden units differ at the end, of
-    ``hidden``)."""
+    (the largest difference between two hidden units' incoming weights),
+    ``accuracy[name]`` and ``loss[name]`` (the network evaluated on the whole
+    training set: the same quantity as the table's), each before training
+    (index 0) and after each epoch (index e), so ``accuracy[name][-1] ==
+    final_accuracy[name]``; ``final_loss`` and ``distinct_units`` (how many
+    hidden units differ at the end, of ``hidden``).  For a regression
+    (``loss="mse"``) there is no accuracy: its lists are empty and the table
+    shows the loss only."""
     hidden: int
     epochs: int
     spread: Dict[str, List[float]]
@@ -246,15 +281,19 @@ class InitDemoResult:
     final_accuracy: Dict[str, float]
     final_loss: Dict[str, float]
     distinct_units: Dict[str, int] = field(default_factory=dict)
+    loss: Dict[str, List[float]] = field(default_factory=dict)
+    data: str = "XOR"
 
     def to_text(self) -> str:
         """The table of spreads, distinct units, accuracy and loss by init (what ``str()`` gives)."""
         header = ["init", "spread before", "spread after", "distinct hidden units", "accuracy", "loss"]
         rows = [[name, "%.4g" % self.spread[name][0], "%.4g" % self.spread[name][-1],
-                 "%d of %d" % (self.distinct_units[name], self.hidden), "%.3f" % self.final_accuracy[name],
+                 "%d of %d" % (self.distinct_units[name], self.hidden),
+                 "%.3f" % self.final_accuracy[name] if name in self.final_accuracy else "—",
                  "%.4f" % self.final_loss[name]] for name in self.spread]
-        lines = ["Hidden units after %d epochs on XOR (spread: the largest difference between two hidden "
-                 "units' incoming weights)" % self.epochs]
+        lines = ["Hidden units after %d epochs on %s" % (self.epochs, self.data),
+                 "(spread: the largest difference between two hidden units' incoming weights;",
+                 " accuracy and loss: the final network on all the training data)"]
         widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
         for r in [header] + rows:
             lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -263,13 +302,18 @@ class InitDemoResult:
     __str__ = to_text
 
     def plot(self, path: Optional[PathLike] = None) -> Figure:
-        """Spread and accuracy per epoch, one curve per init (needs matplotlib)."""
+        """Spread, accuracy and loss per epoch (epoch 0: before training), one
+        curve per init, each with its own line style and markers so that equal
+        curves (zeros and constant have spread 0 throughout) stay visible; the
+        accuracy and loss are the table's: the network evaluated on all the
+        training data after each epoch (needs matplotlib)."""
         from .plotting import plot_panels
-        return plot_panels([
-            dict(curves=self.spread, title="spread of hidden units' incoming weights", ylabel="max difference"),
-            dict(curves={k: [math.nan] + v for k, v in self.accuracy.items()}, title="training accuracy",
-                 ylabel="accuracy"),
-        ], path=path, first_x=0)
+        panels = [dict(curves=self.spread, title="spread of hidden units' incoming weights",
+                       ylabel="max difference")]
+        if any(self.accuracy.values()):
+            panels.append(dict(curves=self.accuracy, title="accuracy on the training data", ylabel="accuracy"))
+        panels.append(dict(curves=self.loss, title="loss on the training data", ylabel="loss"))
+        return plot_panels(panels, path=path, first_x=0)
 
 
 _INITS: Dict[str, Union[str, Initializer, None]] = {
@@ -278,10 +322,13 @@ _INITS: Dict[str, Union[str, Initializer, None]] = {
     "random": None,  # Dense's default: Glorot/Xavier uniform for tanh and sigmoid
 }
 
+_OUTPUTS = {"binary_cross_entropy": "sigmoid", "cross_entropy": "softmax", "mse": "linear"}
+
 
 def init_demo(inits: Union[str, Iterable[str]] = ("zeros", "constant", "random"), epochs: int = 100, hidden: int = 8,
               lr: float = 0.5, batch_size: int = 20, seed: Optional[int] = 0, dtype: DTypeLike = "float64",
-              path: Optional[PathLike] = None) -> InitDemoResult:
+              path: Optional[PathLike] = None, X: Optional[ArrayLike] = None, y: Optional[ArrayLike] = None,
+              loss: Optional[str] = None) -> InitDemoResult:
     """Train a 2-``hidden``-1 tanh/sigmoid network on :func:`xor_data` once per
     initialisation and return an :class:`InitDemoResult`.
 
@@ -291,6 +338,12 @@ def init_demo(inits: Union[str, Iterable[str]] = ("zeros", "constant", "random")
     hidden units stay identical (spread 0, one distinct unit) and accuracy
     stays low; random starts make them differ and learn XOR.  With ``path``,
     a chart is saved as a PNG.
+
+    Your own data: ``X`` and ``y`` with ``loss`` "binary_cross_entropy"
+    (labels 0/1: one sigmoid output), "cross_entropy" (labels 0..k−1: k
+    softmax outputs) or "mse" (values: linear outputs); by default integer
+    labels 0/1 give "binary_cross_entropy", more classes "cross_entropy",
+    anything else "mse".
 
     >>> from pynn.lessons import init_demo
     >>> result = init_demo(epochs=100)
@@ -305,25 +358,52 @@ def init_demo(inits: Union[str, Iterable[str]] = ("zeros", "constant", "random")
         if name not in choices:
             raise ValueError("inits must hold names from %s; got %r" % (", ".join(choices), name))
     epochs = as_int(epochs, "epochs")
-    X, y = xor_data(seed=seed)
-    spread, accuracy, final_accuracy, final_loss, distinct = {}, {}, {}, {}, {}
+    data = "XOR"
+    if X is None:
+        if y is not None:
+            raise ValueError("X is needed with y")
+        X, y = xor_data(seed=seed)
+        loss = "binary_cross_entropy"
+    elif y is None:
+        raise ValueError("y is needed with X")
+    else:
+        data = "your data"
+    X = np.asarray(X)
+    if X.ndim == 1:  # one input feature
+        X = X.reshape(-1, 1)
+    y = np.asarray(y)
+    if loss is None:
+        labels = y.ndim == 1 and y.size > 0 and np.issubdtype(y.dtype, np.integer)
+        loss = ("binary_cross_entropy" if labels and int(y.max()) <= 1 else "cross_entropy" if labels else "mse")
+    if loss not in _OUTPUTS:
+        raise ValueError("loss must be one of %s; got %r" % (", ".join(_OUTPUTS), loss))
+    n_out = (int(np.max(y)) + 1 if loss == "cross_entropy" and y.ndim == 1
+             else 1 if y.ndim == 1 else y.shape[1])
+    n_in = X.shape[1] if X.ndim == 2 else 1  # anything else: Network says what it expects
+    spread, accuracy, losses, final_accuracy, final_loss, distinct = {}, {}, {}, {}, {}, {}
     for name in inits:
         init = _INITS.get(name, name)
         kw = {} if init is None else {"init": init}
-        net = Network([Dense(2, hidden, "tanh", **kw), Dense(hidden, 1, "sigmoid", **kw)],
-                      loss="binary_cross_entropy", optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
+        net = Network([Dense(n_in, hidden, "tanh", **kw), Dense(hidden, n_out, _OUTPUTS[loss], **kw)],
+                      loss=loss, optimizer=SGD(lr=lr), seed=seed, dtype=dtype)
         spreads = [_hidden_spread(net)]
+        scores = [net.evaluate(X, y)]
 
-        def record(epoch: int, logs: Logs, net: Network = net, spreads: List[float] = spreads) -> bool:
+        def record(epoch: int, logs: Logs, net: Network = net, spreads: List[float] = spreads,
+                   scores: List[Dict[str, float]] = scores) -> bool:
             spreads.append(_hidden_spread(net))
+            scores.append(net.evaluate(X, y))  # the network as it is now, on all the data: what the table shows
             return False  # never stop
 
-        history = net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(record)])
-        scores = net.evaluate(X, y)
-        spread[name], accuracy[name] = spreads, history.history["accuracy"]
-        final_accuracy[name], final_loss[name] = scores["accuracy"], scores["loss"]
+        net.fit(X, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[_Watch(record)])
+        spread[name] = spreads
+        accuracy[name] = [s["accuracy"] for s in scores if "accuracy" in s]
+        losses[name] = [s["loss"] for s in scores]
+        if accuracy[name]:
+            final_accuracy[name] = accuracy[name][-1]
+        final_loss[name] = losses[name][-1]
         distinct[name] = _distinct_units(net)
-    result = InitDemoResult(hidden, epochs, spread, accuracy, final_accuracy, final_loss, distinct)
+    result = InitDemoResult(hidden, epochs, spread, accuracy, final_accuracy, final_loss, distinct, losses, data)
     if path is not None:
         result.plot(path)
     return result

@@ -3,6 +3,7 @@ Mazur's 2-2-2 network, against net.gradients for every loss and activation, and 
 step the network actually takes."""
 import copy
 import math
+import re
 
 import numpy as np
 import pytest
@@ -117,7 +118,9 @@ def test_text_table():
                      "0.13849856·0.4 − 0.038098237·0.5",  # h1's paths: δ_o1·w5 + δ_o2·w7
                      "0.15·0.05 + 0.2·0.1 + 0.35",  # net_h1 = w1·i1 + w2·i2 + b1
                      "2·(0.75136507 − 0.01)/2",  # dE/dout_o1
-                     "w ← w − lr·∂E/∂w with lr = 0.5", "0.082167041", "0.35891648", "0.14978072"):
+                     "w ← w − lr·∂E/∂w, lr = 0.5", "0.082167041", "0.35891648", "0.14978072",
+                     "−0.21707153",  # dE/dout_o2 = o2 - t2 < 0, with a Unicode minus
+                     "w ← w − lr·∂E/∂w, lr = 0.5"):
         assert expected in text, expected
     assert text.count("\n") > 20
 
@@ -202,3 +205,135 @@ def test_bad_input_is_refused_before_anything_changes():
     with pytest.raises(ValueError, match="X"):
         net.explain_step([[1.0, 2.0, 3.0]], [[0, 1]])
     assert net.optimizer.step == 0 and net.get_weights()[0][0, 0] == W["w1"]
+
+
+# ---- what the table says: the loss line, the numbering, the signs, the width, the selections --------
+
+def _formatted(x):
+    """How the table must print x: 8 significant digits, U+2212 for minus (written here, not imported)."""
+    text = "%.8g" % x
+    return "\u2212" + text[1:] if text.startswith("-") else text
+
+
+def _pairing_step(loss, out_act, kind, n=2):
+    rng = np.random.default_rng(11)
+    net = pynn.Network([pynn.Dense(3, 3, "tanh"), pynn.Dense(3, 2, out_act)], loss=loss,
+                       optimizer=pynn.SGD(lr=0.1), dtype="float64", seed=1)
+    X = rng.normal(size=(n, 3))
+    if kind == "labels":
+        y = rng.integers(0, 2, size=n)
+    elif kind == "probs":
+        y = rng.uniform(size=(n, 2))
+        y = y / y.sum(axis=1, keepdims=True)
+    elif loss == "binary_cross_entropy":
+        y = (rng.uniform(size=(n, 2)) > 0.5).astype(float)
+    else:
+        y = rng.normal(size=(n, 2))
+    expected = net.evaluate(X, y)["loss"]
+    return net.explain_step(X, y), expected
+
+
+@pytest.mark.parametrize("loss,out_act,kind", PAIRINGS)
+def test_loss_line_states_E(loss, out_act, kind):
+    """The loss value is printed as "E = value" on its own line, never after "p = out" (where it
+    read as a probability above 1), and the formula names its divisor with N (samples) and K."""
+    e, expected = _pairing_step(loss, out_act, kind)
+    lines = e.to_text().splitlines()
+    assert "  E = %s" % _formatted(expected) in lines
+    loss_line = next(line for line in lines if line.startswith("Loss (%s): E = " % loss))
+    assert _formatted(expected) not in loss_line
+    assert ("mean over the N = 2 samples" if loss == "cross_entropy" else "mean over the N·K = 4 values") \
+        in " ".join(e.to_text().split())
+    assert not re.search(r"p = out\S* = \d", e.to_text())
+    # one convention: N samples, K outputs; never a lone n
+    assert not re.search(r"(?<![\w∂])n(?!\w)", e.to_text())
+    assert "N = 2 samples, K = 2 outputs each" in " ".join(e.to_text().split())
+
+
+def test_signs_are_unicode_minus_and_never_minus_zero():
+    net = pynn.Network([pynn.Dense(2, 2, "relu"), pynn.Dense(2, 1)], loss="mse", optimizer=pynn.SGD(lr=0.5),
+                       dtype="float64")
+    # a relu unit at net < 0 has ∂out/∂net = 0 and a negative ∂E/∂out: numpy's product is -0.0
+    net.set_weights([[[-1.0, 1.0], [0.5, 0.25]], [0.0, -0.5], [[-2.0], [3.0]], [0.0]])
+    e = net.explain_step([[1.0, -2.0]], [[4.0]])
+    assert any(math.copysign(1.0, t.product) < 0 and t.product == 0 for w in e.weights for t in w.terms) or \
+        any(math.copysign(1.0, n.delta) < 0 and n.delta == 0 for n in e.neurons)  # a -0.0 is there to print
+    body = "\n".join(e.to_text().splitlines()[1:])  # the first line names the 2-2-1 network
+    assert not re.search(r"-\d", body), "an ASCII minus before a number"
+    assert not re.search(r"−0(?![.\d])", body), "a minus zero"
+    assert "−2" in body and "(−2)" in body  # the input x_1 = -2, bracketed as a factor
+
+
+def test_numbering_is_stated_and_matches_the_code():
+    """Layer l of the table (W{l}) is the l-th Dense layer, net.layers[i] with i as stated in the
+    header (Dropout layers counted); units from 0, W{l}[i,j] = net.layers[...].W[i, j]."""
+    net = pynn.Network([pynn.Dense(3, 2, "tanh"), pynn.Dropout(0.5), pynn.Dense(2, 2, "sigmoid")], loss="mse",
+                       optimizer=pynn.SGD(lr=0.1), dtype="float64", seed=3)
+    before = [np.array(layer.W) for layer in (net.layers[0], net.layers[2])]
+    e = net.explain_step([[0.5, -1.0, 2.0]], [[0.0, 1.0]])
+    text = e.to_text()
+    assert "Layer 0 is the inputs, layer l (from 1) the l-th Dense layer" in " ".join(text.split())
+    assert "W1 = net.layers[0].W, W2 = net.layers[2].W" in " ".join(text.split())
+    assert "units and samples count from 0" in " ".join(text.split())
+    assert e.positions == (0, 2)
+    for l, weights in enumerate(before, 1):
+        for i in range(weights.shape[0]):
+            for j in range(weights.shape[1]):
+                assert e.weight("W%d[%d,%d]" % (l, i, j)).old == weights[i, j]
+    assert e.neuron(2, 1).layer == 2 and e.sizes[2] == 2
+
+
+def _xor_step():
+    net = pynn.Network([pynn.Dense(2, 3, "tanh"), pynn.Dense(3, 1, "sigmoid")], loss="binary_cross_entropy",
+                       optimizer=pynn.SGD(lr=0.1), dtype="float64", seed=0)
+    X = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    return net.explain_step(X, [[0], [1], [1], [0]])
+
+
+def test_a_2_3_1_network_on_4_samples_stays_narrow():
+    e = _xor_step()
+    for text in (e.to_text(), str(e), e.to_text(sample=2), e.to_text(layer=1), e.to_text(updates_only=True)):
+        assert max(len(line) for line in text.splitlines()) <= 100
+    assert max(len(line) for line in e.to_text(width=72).splitlines()) <= 72
+
+
+def test_choose_what_to_show():
+    e = _xor_step()
+    whole = e.to_text()
+    # one sample: its rows only, but the whole batch's loss and gradients
+    one = e.to_text(sample=2)
+    assert "(sample 2)" in one and "(sample 0)" not in one and len(one.splitlines()) < len(whole.splitlines()) / 2
+    grad = _formatted(e.weight("W1[0,0]").grad)
+    assert grad in one and _formatted(e.loss) in one
+    assert _formatted(e.neuron(1, 0, sample=2).out) in one
+    assert _formatted(e.neuron(1, 0, sample=1).out) not in one
+    # one layer, one neuron: the rows into unit 0 of layer 2
+    names = set(re.findall(r"\b[Wb]\d\[[\d,]+\]", e.to_text(layer=2, neuron=0)))
+    assert names == {"W2[0,0]", "W2[1,0]", "W2[2,0]", "b2[0]"}
+    assert set(re.findall(r"\b[Wb]\d\[[\d,]+\]", e.to_text(layer=1))) == {
+        "W1[%d,%d]" % (i, j) for i in range(2) for j in range(3)} | {"b1[0]", "b1[1]", "b1[2]"}
+    # the update table only: each parameter once, with old, gradient and new value
+    updates = e.to_text(updates_only=True)
+    assert "Forward pass" not in updates and "Backward pass" not in updates
+    for row in e.weights:
+        line, = [line for line in updates.splitlines() if line.split()[:1] == [row.name]]
+        assert line.split()[1:] == [_formatted(row.old), _formatted(row.grad), _formatted(row.new)]
+    for bad, error in [(dict(neuron=0), ValueError), (dict(layer=0), ValueError), (dict(layer=3), ValueError),
+                       (dict(layer=1, neuron=3), ValueError), (dict(sample=4), ValueError),
+                       (dict(layer="1"), TypeError), (dict(names="mazur"), ValueError)]:
+        with pytest.raises(error):
+            e.to_text(**bad)
+
+
+def test_mazur_names():
+    e = mazur().explain_step([[I1, I2]], [[T1, T2]])
+    for short, full in NAMES.items():
+        assert e.weight(short) is e.weight(full)
+        assert e.alias(full) == short
+    assert e.alias("b1[0]") is None
+    text = e.to_text(names="mazur")
+    assert "W2[0,0] w5" in text and "W1[1,1] w4" in text
+    assert "does not update" in " ".join(text.split())
+    assert abs(e.weight("w5").new - float(PUBLISHED_UPDATED["w5"])) <= _tol(PUBLISHED_UPDATED["w5"])
+    with pytest.raises(KeyError):
+        _xor_step().weight("w5")  # only a 2-2-2 network has Mazur's names

@@ -69,4 +69,61 @@ def test_gradcheck_reports_a_mismatch(backend):
     net = pynn.Network([pynn.Dense(4, 5, "tanh"), pynn.Dense(5, 3)], loss="mse", seed=6)
     with pytest.raises(pynn.GradcheckError, match=r"layers\[\d\]\.[Wb]\["):
         pynn.gradcheck(net, X, y, eps=0.5, atol=0, rtol=0)
-    assert pynn.gradcheck(net, X, y, eps=0.5, atol=0, rtol=0, raise_exception=False) is False
+    result = pynn.gradcheck(net, X, y, eps=0.5, atol=0, rtol=0, raise_exception=False)
+    assert not result and result == False  # noqa: E712 (the old bool result compared equal)
+    assert sum(result.failures.values()) > 0
+
+
+def _finite_difference_errors(net, X, y, eps=1e-6):
+    """Per tensor of net.get_weights(): the largest relative error of net.gradients against central
+    differences of net.evaluate, computed here with set_weights (independently of gradcheck)."""
+    net = net._copy(dtype="float64")
+    weights = [w.astype(np.float64) for w in net.get_weights()]
+    grads = net.gradients(X, y)
+    out = []
+    for t, w in enumerate(weights):
+        worst = 0.0
+        for idx in np.ndindex(w.shape):
+            plus = [v.copy() for v in weights]
+            minus = [v.copy() for v in weights]
+            plus[t][idx] += eps
+            minus[t][idx] -= eps
+            net.set_weights(plus)
+            e_plus = net.evaluate(X, y)["loss"]
+            net.set_weights(minus)
+            e_minus = net.evaluate(X, y)["loss"]
+            numeric, analytic = (e_plus - e_minus) / (2 * eps), grads[t][idx]
+            scale = max(abs(numeric), abs(analytic))
+            worst = max(worst, abs(numeric - analytic) / scale if scale else 0.0)
+        out.append(worst)
+    net.set_weights(weights)
+    return out
+
+
+def test_gradcheck_reports_the_largest_relative_error_per_tensor(backend, capsys):
+    X, y = data("mse", n=4)
+    net = pynn.Network([pynn.Dense(4, 3, "tanh"), pynn.Dropout(0.0), pynn.Dense(3, 3)], loss="mse", seed=8,
+                       dtype="float64")
+    result = pynn.gradcheck(net, X, y)
+    assert result and result == True  # noqa: E712 (backward compatible with the old True)
+    assert list(result.errors) == ["layers[0].W", "layers[0].b", "layers[2].W", "layers[2].b"]
+    assert result.failures == dict.fromkeys(result.errors, 0) and result.n_params == 4 * 3 + 3 + 3 * 3 + 3
+    expected = _finite_difference_errors(net, X, y)
+    for got, want in zip(result.errors.values(), expected):
+        assert 0 < got < 1e-5 and got == pytest.approx(want, rel=0.5, abs=1e-9)
+    assert result.max_error == max(result.errors.values())
+    # coarse differences: the errors grow with eps (tanh's curvature), as the independent ones do
+    coarse = pynn.gradcheck(net, X, y, eps=0.3, raise_exception=False)
+    for got, want in zip(coarse.errors.values(), _finite_difference_errors(net, X, y, eps=0.3)):
+        assert got == pytest.approx(want, rel=1e-6, abs=1e-12)
+    assert coarse.max_error > 100 * result.max_error
+    # printed on request, and str() gives the same table
+    capsys.readouterr()
+    pynn.gradcheck(net, X, y, verbose=True)
+    printed = capsys.readouterr().out
+    assert printed.startswith("gradcheck: passed (27 parameters")
+    for name, value in result.errors.items():
+        line, = [line for line in printed.splitlines() if line.split()[:1] == [name]]
+        assert float(line.split()[1]) == pytest.approx(value, rel=1e-2)
+    assert str(result) == printed.rstrip("\n")
+    assert pynn.gradcheck(net, X, y, verbose=False) and capsys.readouterr().out == ""

@@ -12,6 +12,7 @@ Mapping to pynn's layout W[i, j] = weight from input i to unit j:
     o2 = w7*h1 + w8*h2 + b2   ->  W2[0, 1] = w7, W2[1, 1] = w8
 """
 import math
+import os
 
 import numpy as np
 import pytest
@@ -79,6 +80,9 @@ def _make_net(dtype):
     net.set_weights([W1, np.array([B1, B1]), W2, np.array([B2, B2])])
     return net
 
+
+EXAMPLE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples",
+                       "hand_worked_2_2_2.py")
 
 X = np.array([[I1, I2]])
 Y = np.array([[T1, T2]])
@@ -158,3 +162,36 @@ def test_float32_within_1e6():
     eW1, eW2 = _to_layout(ref["updated"])
     np.testing.assert_allclose(W1, eW1, rtol=0, atol=1e-6)
     np.testing.assert_allclose(W2, eW2, rtol=0, atol=1e-6)
+
+
+def test_mse_is_the_posts_half_sum_only_with_two_outputs():
+    """pynn's mse is the mean over the K outputs; the post's E_total is 1/2 the sum. They agree here
+    because K = 2, and not for K = 3: the example and the README say so."""
+    ref = _reference()
+    o = ref["out"]
+    squares = [(T1 - o[0]) ** 2, (T2 - o[1]) ** 2]
+    assert sum(squares) / 2 == pytest.approx(ref["e_total"], rel=1e-15)  # mean over 2 = 1/2 sum
+    three = pynn.Network([pynn.Dense(2, 3, "sigmoid")], loss="mse", dtype="float64")
+    three.set_weights([[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]], [0.0, 0.0, 0.0]])
+    out = three.predict(X)[0]
+    y3 = [0.01, 0.99, 0.5]
+    sq = [(t - v) ** 2 for t, v in zip(y3, out)]
+    loss = three.evaluate(X, [y3])["loss"]
+    assert loss == pytest.approx(sum(sq) / 3, rel=1e-13) and loss != pytest.approx(0.5 * sum(sq), rel=1e-3)
+    text = open(EXAMPLE, encoding="utf-8").read()
+    assert "only because this network has\n  two outputs" in text
+    assert "pynn also updates the biases" in text
+
+
+def test_the_posts_names_and_the_bias_updates():
+    """explain_step answers to w1..w8 with the hand computation's gradients and updates, and moves the
+    biases the post leaves alone (b1 = 0.35, b2 = 0.60) by -lr times their gradient."""
+    ref = _reference()
+    step = _make_net("float64").explain_step(X, Y)
+    for name, grad in ref["grads"].items():
+        assert step.weight(name).grad == pytest.approx(grad, rel=1e-12), name
+        assert step.weight(name).new == pytest.approx(ref["updated"][name], rel=1e-13), name
+    for j in range(2):
+        assert step.weight("b1[%d]" % j).new == pytest.approx(B1 - LR * ref["bgrads"]["b1"][j], rel=1e-13)
+        assert step.weight("b2[%d]" % j).new == pytest.approx(B2 - LR * ref["bgrads"]["b2"][j], rel=1e-13)
+    assert step.weight("b1[0]").new != B1 and step.weight("b2[1]").new != B2
