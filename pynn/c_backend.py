@@ -367,7 +367,6 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     rows = n if n < batch_size else batch_size
     if index is not None:
         _check_index(index, X.shape[0])
-        rows = batch_size  # the gathered batch is laid out for batch_size rows
     ws = c.trainer
     if rows > ws.capacity or ws.config != settings.generation:  # c.training(rows), inlined
         ws.reserve(c, rows)
