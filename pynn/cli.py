@@ -10,6 +10,11 @@ Subcommands::
     pynn bench ...     the benchmarks (pynn.benchmark)
     pynn lr-sweep      one network trained at several learning rates
     pynn init-demo     zero, constant and random initial weights compared
+    pynn lr-sweep / init-demo DATA.csv --target COLUMN ...   the same on a CSV file (train's options)
+    pynn explain [MODEL.safetensors DATA.csv --row N] [--out step.html]
+                       one SGD step as an HTML page, every number (default: Mazur's 2-2-2 network)
+    pynn playground [--port N] [--no-browser] [--data CSV ...]
+                       train and watch in the browser, served on 127.0.0.1 (prints its URL)
 
 CSV files have a header row and one sample per row; they are read with the
 standard library's ``csv`` module (no pandas), a chunk of rows at a time,
@@ -1427,10 +1432,37 @@ def cmd_bench(argv):
     return 0 if status is None else int(status)
 
 
+def _lesson_data(args):
+    """(X, y, loss, description) from the lesson's CSV (read as ``pynn train`` reads it: every row
+    a training row, float64), or None without one."""
+    if args.data is None:
+        for option in ("target", "id", "features", "categorical"):
+            if getattr(args, option):
+                raise DataError("--%s needs a CSV file: pynn %s data.csv --target COL ..." % (option, args.command))
+        return None
+    if not args.target:
+        raise DataError("a CSV file needs --target: the column to predict")
+    options = argparse.Namespace(**vars(args))
+    options.validation_split, options.dtype = 0.0, "float64"
+    X, y, meta, notes = _training_data(options)
+    if meta["task"] == "classification":
+        loss = "cross_entropy"
+        what = "classification of %r into %d classes" % (meta["target"], len(meta["classes"]))
+    else:
+        loss = "mse"
+        what = "regression of %r (standardised)" % meta["target"]
+    print("%s: %s from %d input%s, %d rows" % (args.data, what, X.shape[1], "" if X.shape[1] == 1 else "s", len(X)))
+    if notes:
+        print("inputs: %s" % "; ".join(notes))
+    return X, y, loss
+
+
 def cmd_lr_sweep(args):
     from pynn.lessons import lr_sweep
 
-    result = lr_sweep(lrs=args.lrs, epochs=args.epochs, seed=args.seed)
+    data = _lesson_data(args)
+    X, y, loss = data if data is not None else (None, None, "mse")
+    result = lr_sweep(lrs=args.lrs, epochs=args.epochs, seed=args.seed, X=X, y=y, loss=loss)
     print(result.to_text())
     if args.plot:
         result.plot(args.plot)
@@ -1441,7 +1473,11 @@ def cmd_lr_sweep(args):
 def cmd_init_demo(args):
     from pynn.lessons import init_demo
 
-    result = init_demo(epochs=args.epochs, hidden=args.hidden, seed=args.seed)
+    data = _lesson_data(args)
+    X, y, loss = (None, None, None) if data is None else data
+    if data is not None and loss == "cross_entropy" and int(np.max(data[1])) == 1:
+        loss = "binary_cross_entropy"  # two classes: one sigmoid output, as on XOR
+    result = init_demo(epochs=args.epochs, hidden=args.hidden, seed=args.seed, X=X, y=y, loss=loss)
     print(result.to_text())
     if args.plot:
         result.plot(args.plot)
@@ -1449,9 +1485,94 @@ def cmd_init_demo(args):
     return 0
 
 
+def cmd_playground(args):
+    """``pynn playground``: see :mod:`pynn.playground`."""
+    from pynn.playground import run
+
+    if not 0 <= args.port <= 65535:
+        raise DataError("--port must be from 0 to 65535, got %d" % args.port)
+    return run(port=args.port, open_browser=not args.no_browser, data_paths=args.data)
+
+
+def cmd_explain(args):
+    import pynn
+
+    if args.model is None:
+        net = pynn.Network([pynn.Dense(2, 2, "sigmoid"), pynn.Dense(2, 2, "sigmoid")], loss="mse",
+                           optimizer=pynn.SGD(lr=args.lr if args.lr is not None else 0.5), dtype="float64")
+        net.set_weights([[[0.15, 0.25], [0.20, 0.30]], [0.35, 0.35], [[0.40, 0.50], [0.45, 0.55]], [0.60, 0.60]])
+        X, y = np.array([[0.05, 0.10]]), np.array([[0.01, 0.99]])
+        what = "Matt Mazur's hand-worked 2-2-2 network"
+        if args.data is not None:
+            raise DataError("a CSV file needs a model: pynn explain model.safetensors data.csv --row N")
+    else:
+        if args.data is None:
+            raise DataError("pynn explain %s needs a CSV file with a row to explain" % args.model)
+        net, X, y, what = _explain_row(args)
+    step = net.explain_step(X, y)
+    print(step.to_text(updates_only=not args.table))
+    out = step.to_html(args.out, title="pynn: one training step of %s" % what)
+    print("page written to %s (open it in a browser)" % out)
+    return 0
+
+
+def _explain_row(args):
+    """(network, X, y, description) for one data row of a CSV file and a model saved by pynn train:
+    the row's inputs encoded as pynn predict encodes them, its target as pynn train does; the
+    network a float64 copy of the model with plain SGD (--lr)."""
+    from pynn.optimizers import SGD
+
+    if not os.path.exists(args.model):
+        raise DataError("no such file: %s" % args.model)
+    net, meta = load_model(args.model)
+    if meta is None:
+        raise DataError("%s has no %s preprocessing (it was not saved by pynn train): pynn explain needs it to "
+                        "read the inputs and the target of a CSV row" % (args.model, METADATA_KEY))
+    options = argparse.Namespace(data=args.data, delimiter=args.delimiter)
+    table, spec, sources, ids, truth, known = _prediction_data(options, net, meta)
+    n, i = table.n_rows, args.row - 1
+    if not 0 <= i < n:
+        raise DataError("%s: --row must be in [1, %d] (the data rows, from 1); got %d" % (args.data, n, args.row))
+    line = table.line(i)
+    if truth is None:
+        raise DataError("%s has no column %r, the model's target: explaining a step needs the row's target"
+                        % (args.data, meta["target"]))
+    if not known[i] or (meta["task"] == "classification" and truth[i] < 0):
+        raise DataError("%s, line %d: the target column %r is missing or not one of the model's values"
+                        % (args.data, line, meta["target"]))
+    X = encode(spec, sources, np.array([i]), "float64")
+    if meta["task"] == "classification":
+        if net.loss == "binary_cross_entropy" and net.n_outputs == 1:
+            y = np.array([[float(truth[i])]])
+        else:
+            y = np.array([int(truth[i])])
+    else:
+        y = np.array([[(float(truth[i]) - meta["target_mean"]) / meta["target_std"]]])
+    net = net._copy(dtype="float64")
+    net.optimizer = SGD(lr=args.lr if args.lr is not None else 0.1)
+    return net, X, y, "%s on line %d of %s" % (os.path.basename(args.model), line, os.path.basename(args.data))
+
+
 # ---- the parser ------------------------------------------------------------------------------
 
-COMMANDS = ("demo", "train", "predict", "bench", "lr-sweep", "init-demo")
+COMMANDS = ("demo", "train", "predict", "bench", "lr-sweep", "init-demo", "explain", "playground")
+
+
+def _lesson_csv_options(p):
+    """A lesson's optional CSV, read as pynn train reads it (its options mean the same)."""
+    p.add_argument("data", nargs="?", help="a CSV file with a header row (default: the lesson's own data)")
+    p.add_argument("--target", help="the column to predict (needed with a CSV)")
+    p.add_argument("--id", action="append", metavar="COL", help="a column that is not an input; repeatable")
+    p.add_argument("--features", help="input columns, comma-separated (default: all but the target and --id)")
+    p.add_argument("--categorical", action="append", metavar="COL",
+                   help="treat this input column as categorical; repeatable, or comma-separated")
+    p.add_argument("--missing-indicator", action="store_true",
+                   help="add a 0/1 input after each column that has missing cells")
+    p.add_argument("--max-categories", type=_positive_int, default=MAX_CATEGORIES, metavar="N",
+                   help="a categorical column with more distinct values is an error (default %d)" % MAX_CATEGORIES)
+    p.add_argument("--delimiter", type=_delimiter, help="the CSV's delimiter (default: sniffed among , ; tab |)")
+    p.add_argument("--task", choices=["auto", "classification", "regression"], default="auto",
+                   help="as in pynn train (default auto)")
 
 
 def build_parser():
@@ -1534,20 +1655,55 @@ def build_parser():
 
     p = sub.add_parser("lr-sweep", parents=[common], help="lesson: one network at several learning rates",
                        description="Train the same network (same seed) at several learning rates and show "
-                                   "the loss curves: too small, good, and divergent.")
+                                   "the loss curves: too small, good, and divergent. With a CSV file (read as "
+                                   "pynn train reads it), on its rows.")
+    _lesson_csv_options(p)
     p.add_argument("--lrs", type=_float_list, default=[0.001, 0.01, 0.1, 1.0],
                    help="learning rates, comma-separated (default 0.001,0.01,0.1,1)")
     p.add_argument("--epochs", type=_positive_int, default=40, help="default 40")
-    p.add_argument("--plot", metavar="PNG", help="save a chart of the curves (needs matplotlib)")
+    p.add_argument("--plot", metavar="PNG", help="save a chart of the curves and the fits (needs matplotlib)")
     p.set_defaults(func=cmd_lr_sweep, parser=p)
 
     p = sub.add_parser("init-demo", parents=[common], help="lesson: why initial weights are random",
-                       description="Train one XOR network from zero, constant and random initial weights: "
-                                   "equal starts keep the hidden units identical.")
+                       description="Train one network from zero, constant and random initial weights: "
+                                   "equal starts keep the hidden units identical. On XOR, or on a CSV file "
+                                   "(read as pynn train reads it).")
+    _lesson_csv_options(p)
     p.add_argument("--epochs", type=_positive_int, default=100, help="default 100")
     p.add_argument("--hidden", type=_positive_int, default=8, help="hidden units (default 8)")
     p.add_argument("--plot", metavar="PNG", help="save a chart (needs matplotlib)")
     p.set_defaults(func=cmd_init_demo, parser=p)
+
+    p = sub.add_parser("explain", help="one training step drawn as an HTML page, every number shown",
+                       description="Perform one SGD step and write it as a self-contained HTML page (the network "
+                                   "drawn, each weight's chain-rule product on click; no network access). "
+                                   "Without arguments: Matt Mazur's hand-worked 2-2-2 network. With a model "
+                                   "saved by pynn train and its CSV: the step on one row (--row, from 1), on a "
+                                   "float64 copy of the model (the file is not changed).")
+    p.add_argument("model", nargs="?", help="model file (.safetensors) saved by pynn train")
+    p.add_argument("data", nargs="?", help="CSV file with the model's input columns and its target")
+    p.add_argument("--row", type=_positive_int, default=1, help="the data row to explain, from 1 (default 1)")
+    p.add_argument("--delimiter", type=_delimiter, help="the CSV's delimiter (default: sniffed)")
+    p.add_argument("--lr", type=_positive_float, help="the SGD step's learning rate (default 0.5 for the "
+                                                     "hand-worked network, else 0.1)")
+    p.add_argument("--out", "--output", "-o", dest="out", default="step.html", metavar="OUT.html",
+                   help="the page to write (default step.html)")
+    p.add_argument("--table", action="store_true", help="print the whole table (default: the update table)")
+    p.add_argument("--backend", choices=["c", "numpy"], help="backend (default: the best available)")
+    p.set_defaults(func=cmd_explain, parser=p)
+
+    p = sub.add_parser("playground", help="train a network in your browser and watch every number",
+                       description="Serve the playground on 127.0.0.1: a page where a small network trains in "
+                                   "pynn (this backend) while you watch the decision regions, each neuron, the "
+                                   "weights and the loss, and click a weight for its chain rule. Prints the "
+                                   "address (with its access token) on the first line; Ctrl-C stops it.")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default 0: any free port)")
+    p.add_argument("--no-browser", action="store_true", help="do not open the page in a browser")
+    p.add_argument("--data", nargs="+", default=[], metavar="CSV",
+                   help="CSV files offered as data sets: a header row, two numeric feature columns first, "
+                        "the class in the last column")
+    p.add_argument("--backend", choices=["c", "numpy"], help="backend (default: the best available)")
+    p.set_defaults(func=cmd_playground, parser=p)
     return parser
 
 
