@@ -174,8 +174,9 @@ class _Snapshot:
     which data it was taken.
 
     Copying them costs about as much as an optimizer update, so it is not
-    taken before every chunk: only when the data or the network changed
-    since (a new epoch or piece of a stream, set_weights, ...), before every
+    taken before every chunk: only when the data, the network or the
+    optimizer's settings changed since (a new epoch or piece of a stream,
+    set_weights, a new learning rate, ...), before every
     chunk when callbacks hear about each batch (they may change anything),
     and otherwise once the training since the last one has taken
     ``_SNAPSHOT_RATIO`` times as long as a copy.  A divergence goes back to it
@@ -189,7 +190,7 @@ class _Snapshot:
         self.every_chunk = every_chunk
         self.data: Optional[_Data] = None  # where it was taken: rows [0, lo) of data were trained before it
         self.lo = 0
-        self.changes = -1  # net._changes when taken
+        self.changes: Any = None  # (net._changes, the optimizer, its _version) when taken
         self.copy_seconds = 0.0
         self.trained_seconds = 0.0  # since it was taken
 
@@ -200,13 +201,14 @@ class _Snapshot:
         np.copyto(self.params, plan.params)
         np.copyto(self.state, plan.state)
         self.step = net.optimizer.step
-        self.data, self.lo, self.changes = data, lo, net._changes
+        self.data, self.lo, self.changes = data, lo, (net._changes, net.optimizer, net.optimizer._version)
         self.copy_seconds = time.perf_counter() - start
         self.trained_seconds = 0.0
 
     def take_if_due(self, plan: Plan, net: Network, data: _Data, lo: int) -> None:
         """Take it before training rows [lo, ...) of data, unless the last one still serves."""
-        if (self.every_chunk or self.data is not data or self.changes != net._changes
+        if (self.every_chunk or self.data is not data
+                or self.changes != (net._changes, net.optimizer, net.optimizer._version)
                 or self.state is None or self.state.shape != plan.state.shape
                 or self.trained_seconds > _SNAPSHOT_RATIO * self.copy_seconds):
             self.take(plan, net, data, lo)
