@@ -80,7 +80,7 @@ int pynn_check_net(const pynn_net *net, int64_t batch)
     last = net->acts[net->n_layers - 1];
     if ((net->loss == PYNN_CROSS_ENTROPY) != (last == PYNN_SOFTMAX)) return PYNN_ERR_ARGUMENT;
     if (net->loss == PYNN_BCE && last != PYNN_SIGMOID) return PYNN_ERR_ARGUMENT;
-    if (net->simd < PYNN_SIMD_AUTO || net->simd > PYNN_SIMD_AVX512) return PYNN_ERR_ARGUMENT;
+    if (net->simd < PYNN_SIMD_AUTO || net->simd > PYNN_SIMD_NEON) return PYNN_ERR_ARGUMENT;
     if (net->dropout != NULL)
         for (int64_t l = 0; l < net->n_layers; l++)
             if (!(net->dropout[l] >= 0 && net->dropout[l] < 1)) return PYNN_ERR_ARGUMENT;  /* NaN too */

@@ -51,7 +51,7 @@ def _default_threads() -> int:
 
 
 _num_threads = _default_threads()
-SIMD_CODES: Dict[str, int] = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3}  # enum pynn_simd
+SIMD_CODES: Dict[str, int] = {"auto": 0, "portable": 1, "avx2": 2, "avx512": 3, "neon": 4}  # enum pynn_simd
 _simd = "auto"
 
 
@@ -84,8 +84,9 @@ def get_num_threads() -> int:
 
 def set_simd(name: str) -> None:
     """Choose the C core's micro-kernels: "auto" (the best this CPU has, the
-    default), "portable", "avx2" or "avx512".  For testing and benchmarking;
-    PYNN_SIMD sets it at import.  ValueError if this CPU cannot run them."""
+    default), "portable", "avx2" or "avx512" (x86-64), or "neon" (AArch64).
+    For testing and benchmarking; PYNN_SIMD sets it at import.  ValueError if
+    this CPU cannot run them."""
     global _simd
     if name not in SIMD_CODES:
         raise ValueError("simd must be one of %s; got %r" % (", ".join(map(repr, SIMD_CODES)), name))
