@@ -308,3 +308,48 @@ def test_only_rank_0_prints_progress(capsys):
     ThreadWorld.run(2, job, TIMEOUT)
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(" - ")[0] for line in lines] == ["Epoch 1/3", "Epoch 2/3", "Epoch 3/3"]
+
+
+@pytest.mark.parametrize("interval", [1, 1000])
+def test_an_update_that_overflows_rolls_back_on_every_rank(monkeypatch, interval):
+    """SGD at a huge rate: finite gradients, but an update that overflows float32.  fit goes back
+    to its last snapshot (every step, or only at the epoch's start: the steps since are replayed,
+    collectives included) and every rank keeps the weights of the step before."""
+    from pynn.distributed import data_parallel
+    monkeypatch.setattr(data_parallel, "snapshot_interval", lambda plan, batch_size: interval)
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(64, 3))
+    Y = X @ np.array([[1.0], [-2.0], [0.5]]) + 0.1
+    shares = _shares(64, (32, 32))
+
+    def make():
+        return pynn.Network([pynn.Dense(3, 16, "relu"), pynn.Dense(16, 1)], optimizer=pynn.SGD(lr=300.0), seed=3)
+
+    def job(world):
+        net = make()
+        s = shares[world.rank]
+        with pytest.raises(pynn.DivergenceError) as info:
+            net.fit(X[s], Y[s], epochs=5, batch_size=4, shuffle=False, verbose=0, world=world)
+        return (info.value.epoch, info.value.batch), net.get_weights(), net.optimizer.step
+
+    results = ThreadWorld.run(2, job, TIMEOUT)
+    (where, weights, steps), other = results[0], results[1]
+    assert other[0] == where and other[2] == steps
+    assert all(np.array_equal(a, b) for a, b in zip(weights, other[1]))
+    ref = make()  # the concatenated batches, by train_step, up to the first update that overflows
+    done = 0
+    for rows in _reference_steps((32, 32), 4) * 5:
+        before = ref.get_weights()
+        with np.errstate(all="ignore"):
+            try:
+                ref.train_step(X[rows], Y[rows])
+                ok = np.isfinite(ref._plan.params).all()
+            except pynn.DivergenceError:
+                ok = False
+        if not ok:
+            break
+        done += 1
+    assert where == (done // 8, done % 8) and steps == done
+    assert done % 8 > 1  # mid-epoch, so interval 1000 replays steps
+    for a, b in zip(weights, before):  # float32 at ~1e32 by then: compare relative to the largest
+        assert np.abs(a.astype(np.float64) - b).max() <= 1e-5 * np.abs(b).max()

@@ -8,6 +8,11 @@ loop of :mod:`pynn.training`, one data-parallel step per batch.
 - The collectives are the step's allreduce, and at the end of an epoch the
   training metrics of regression and the validation scores; nothing that
   depends on timing decides where they happen.
+- Divergence: a non-finite summed loss or gradient stops every rank before
+  the update.  An update that overflows the weights sends every rank back
+  to fit's last snapshot of the parameters and optimizer state, taken every
+  ``snapshot_interval`` steps (from the sizes alone, so at the same steps
+  on every rank), and replays the steps since (their collectives too).
 - The logs are computed from the reduced values, so every rank records the
   same History and the callbacks (EarlyStopping, ReduceLROnPlateau) decide
   the same; only rank 0 prints, and ModelCheckpoint / CSVLogger write on
@@ -17,13 +22,13 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 import numpy as np
 
 from .. import losses
-from ..errors import DivergenceError
-from ..training import Callback, History, _Bar, _Data, _format
+from ..errors import DIVERGED_MESSAGE, DivergenceError
+from ..training import Callback, History, _Bar, _Data, _format, _Snapshot
 from . import data_parallel
 from .world import World
 
@@ -53,6 +58,10 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
     if not world.is_root:
         verbose = 0
     step = data_parallel.Step(net._plan)
+    snapshot, interval = _Snapshot(), data_parallel.snapshot_interval(net._plan, batch_size)
+    # callbacks that hear about each batch may change anything between steps: a snapshot before each
+    per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
+                    or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
     net.stop_training = False
     for cb in callbacks:
         cb.set_model(net)
@@ -63,19 +72,34 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
             cb.on_epoch_begin(epoch, {})
         start = time.perf_counter()
         order = data_parallel.permutation(int(seed[0]), epoch, world.rank, n) if shuffle else None
-        bar = _Bar(epoch, epochs, steps) if verbose == 1 else None
-        total = correct = seen = 0.0
-        for k in range(steps):
+
+        def batch(k: int) -> Tuple[Any, ...]:
+            """This rank's part of step k of the epoch, and its first row's place in the step's batch."""
             lo, hi = min(k * batch_size, n), min((k + 1) * batch_size, n)
             rows: Any = slice(lo, hi) if order is None else order[lo:hi]
             first = data_parallel.first_rows(data_parallel.rows_at_step(counts, k, batch_size), world.rank)
+            return (train.X[rows], None if train.Y is None else train.Y[rows],
+                    None if train.labels is None else train.labels[rows],
+                    None if train.weights is None else train.weights[rows], first)
+
+        bar = _Bar(epoch, epochs, steps) if verbose == 1 else None
+        total = correct = seen = 0.0
+        taken_at = -1
+        for k in range(steps):
+            if taken_at < 0 or k - taken_at >= interval or per_batch:
+                with net._training() as plan:
+                    snapshot.take(plan, net)  # the same steps on every rank: see snapshot_interval
+                taken_at = k
             for cb in callbacks:
                 cb.on_batch_begin(k, {})
             try:
-                loss, right, weight = step.run(
-                    net, world, train.X[rows], None if train.Y is None else train.Y[rows],
-                    None if train.labels is None else train.labels[rows],
-                    None if train.weights is None else train.weights[rows], first)
+                loss, right, weight, finite = step.run(net, world, *batch(k))
+                if not finite:  # back to the snapshot, then the steps since again: the state before step k
+                    with net._training() as plan:
+                        snapshot.restore(plan, net)
+                    for j in range(taken_at, k):
+                        step.run(net, world, *batch(j))
+                    raise DivergenceError(DIVERGED_MESSAGE)
             except DivergenceError:
                 raise DivergenceError(
                     "training diverged at epoch %d/%d, batch %d/%d: the loss, a gradient or the updated weights "
