@@ -81,12 +81,13 @@ class Step:
         self.buf = np.empty(self.n + 3, dtype=np.float64)
 
     def run(self, net: Network, world: World, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
-            weights: Optional[FloatArray], first_row: int) -> Tuple[float, float, float, bool]:
+            weights: Optional[FloatArray], first_row: int, check_update: bool = True
+            ) -> Tuple[float, float, float, bool]:
         """The step on this rank's batch (possibly empty); returns the whole
         step's (loss * weight, number correct, weight) and whether the update
-        left the weights and optimizer state finite -- the same on every
-        rank.  DivergenceError on every rank, nothing changed, if the summed
-        loss or gradient is not finite."""
+        left the weights and optimizer state finite (True unchecked) -- the
+        same on every rank.  DivergenceError on every rank, nothing changed,
+        if the summed loss or gradient is not finite."""
         impl, n, buf = backends.implementation(), self.n, self.buf
         # numpy backend: a diverging step is reported below, not as warnings
         with net._training() as plan, np.errstate(over="ignore", invalid="ignore"):
@@ -105,12 +106,21 @@ class Step:
             if not total_weight > 0:
                 raise ValueError("a data-parallel step found no rows with weight > 0 on any rank (step %d)"
                                  % (optimizer.step + 1))
-            np.divide(buf[:n], total_weight, out=plan.grads, casting="unsafe")
-            if not (np.isfinite(total_loss) and np.isfinite(plan.grads).all()):
+            if not np.isfinite(total_loss):
                 raise DivergenceError(DIVERGED_MESSAGE)
-            impl.apply_gradients(plan, optimizer)
-            finite = bool(np.isfinite(plan.params).all() and np.isfinite(plan.state).all())
+            np.divide(buf[:n], total_weight, out=plan.grads, casting="unsafe")
+            impl.apply_gradients(plan, optimizer)  # DivergenceError, nothing changed, on a non-finite gradient
+            finite = not check_update or (_all_finite(plan.params) and _all_finite(plan.state))
         return total_loss, total_correct, total_weight, finite
+
+
+def _all_finite(a: FloatArray) -> bool:
+    """Whether every element is finite, in one pass without a mask: the
+    float64 sum of finite float32 values cannot overflow, so it is finite
+    exactly when they all are (float64 values: checked one by one when their
+    sum is not finite)."""
+    total = float(np.sum(a, dtype=np.float64))
+    return np.isfinite(total) or (a.dtype == np.float64 and bool(np.isfinite(a).all()))
 
 
 def snapshot_interval(plan: Plan, batch_size: int) -> int:
@@ -147,7 +157,7 @@ def train_step(net: Network, world: World, X: FloatArray, Y: Optional[FloatArray
     if step is None or step.n != net._plan.n_params:
         step = _STEPS[net] = Step(net._plan)  # its buffer is made once, not per step
     # as plain train_step: an update that overflows the weights is caught by the next step
-    loss, _, weight, _ = step.run(net, world, X, Y, labels, weights, first)
+    loss, _, weight, _ = step.run(net, world, X, Y, labels, weights, first, check_update=False)
     return loss / weight
 
 

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 import numpy as np
 
 from .. import losses
+from .._typing import FloatArray, IntArray
 from ..errors import DIVERGED_MESSAGE, DivergenceError
 from ..training import Callback, History, _Bar, _Data, _format, _Snapshot
 from . import data_parallel
@@ -73,7 +74,7 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
         start = time.perf_counter()
         order = data_parallel.permutation(int(seed[0]), epoch, world.rank, n) if shuffle else None
 
-        def batch(k: int) -> Tuple[Any, ...]:
+        def batch(k: int) -> Tuple[FloatArray, Optional[FloatArray], Optional[IntArray], Optional[FloatArray], int]:
             """This rank's part of step k of the epoch, and its first row's place in the step's batch."""
             lo, hi = min(k * batch_size, n), min((k + 1) * batch_size, n)
             rows: Any = slice(lo, hi) if order is None else order[lo:hi]
@@ -98,7 +99,7 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
                     with net._training() as plan:
                         snapshot.restore(plan, net)
                     for j in range(taken_at, k):
-                        step.run(net, world, *batch(j))
+                        step.run(net, world, *batch(j), check_update=False)
                     raise DivergenceError(DIVERGED_MESSAGE)
             except DivergenceError:
                 raise DivergenceError(
