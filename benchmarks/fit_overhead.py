@@ -4,9 +4,11 @@
 
 Times one epoch of ``fit`` (1024-2048-2048-10, batch 256, float32, so about
 one batch per chunk) against the same batches by ``train_step`` in a loop,
-with fit's rollback snapshot taken before every chunk (what fit did before:
-``_SNAPSHOT_RATIO = 0``) and as it is now (only when due: a copy of the
-parameters and optimizer state per ~50 times its cost in training).
+with fit's checks taken before every chunk (what fit did before: a
+finiteness check of the weights and optimizer state and a copy of them,
+``_SNAPSHOT_RATIO = 0``) and as it is now (only when due: a check and a copy
+per ~50 times the copy's cost in training, and a check at the epoch's end;
+an overflow in between is found by replaying from the last copy).
 Medians of --repeats runs, one process.
 """
 import argparse
@@ -58,9 +60,9 @@ def main():
     print("large network, %s, %d batches of 256, %d threads; medians of %d" % (
         args.optimizer, args.batches, pynn.get_num_threads(), args.repeats))
     print("train_step loop            %8.1f ms per batch" % (1e3 * base / args.batches))
-    print("fit, snapshot every chunk  %8.1f ms per batch (%+.1f%%)" % (1e3 * every / args.batches,
+    print("fit, check+copy per chunk  %8.1f ms per batch (%+.1f%%)" % (1e3 * every / args.batches,
                                                                       100 * (every / base - 1)))
-    print("fit, snapshot when due     %8.1f ms per batch (%+.1f%%)" % (1e3 * due / args.batches,
+    print("fit, check+copy when due   %8.1f ms per batch (%+.1f%%)" % (1e3 * due / args.batches,
                                                                       100 * (due / base - 1)))
 
 

@@ -29,8 +29,8 @@ import numpy as np
 
 from . import losses
 from .errors import DivergenceError
-from .training import (_INTERRUPTS, Callback, History, _checked_data, _Data, _fitting, _format, _Pace, _scores, _Snapshot,
-                       _train_chunk)
+from .training import (_INTERRUPTS, Callback, History, _check_finished, _checked_data, _Data, _fitting, _format, _Pace,
+                       _scores, _Snapshot, _train_chunk)
 
 if TYPE_CHECKING:
     from .network import Network
@@ -140,24 +140,26 @@ def _train(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, n: int, 
     at the end of the stream); returns (loss sum, correct, weight, batches
     of the epoch so far)."""
     total = correct = seen = 0.0
+    first = batch  # the epoch's batches before this piece
     lo = 0
-    while lo < n:
-        hi = min(lo + (batch_size if per_batch else pace.rows(batch_size)), n)
-        for cb in callbacks:
-            cb.on_batch_begin(batch, {})
-        try:
+    try:
+        while lo < n:
+            hi = min(lo + (batch_size if per_batch else pace.rows(batch_size)), n)
+            for cb in callbacks:
+                cb.on_batch_begin(batch, {})
             loss, right = _train_chunk(net, snapshot, pace, data, lo, hi, batch_size, epoch, epochs, 0)
-        except DivergenceError as exc:
-            where = batch + (exc.batch or 0)
-            raise DivergenceError(
-                "training diverged at epoch %d/%d, batch %d of the stream: the loss, a gradient or the updated "
-                "weights became NaN or infinite; the network keeps the weights from before that batch (try a "
-                "smaller learning rate)" % (epoch + 1, epochs, where + 1),
-                batches_done=exc.batches_done, epoch=epoch, batch=where) from None
-        weight = data.weight_of(lo, hi)
-        total, correct, seen = total + loss, correct + right, seen + weight
-        for cb in callbacks:
-            cb.on_batch_end(batch, {"loss": loss / weight if weight else 0.0, "size": hi - lo})
-        batch += -(-(hi - lo) // batch_size)
-        lo = hi
+            weight = data.weight_of(lo, hi)
+            total, correct, seen = total + loss, correct + right, seen + weight
+            for cb in callbacks:
+                cb.on_batch_end(batch, {"loss": loss / weight if weight else 0.0, "size": hi - lo})
+            batch += -(-(hi - lo) // batch_size)
+            lo = hi
+        _check_finished(net, snapshot, data, n, batch_size, epoch, epochs, 0)  # before the piece is let go
+    except DivergenceError as exc:
+        where = first + (exc.batch or 0)  # exc.batch counts from the piece's first row
+        raise DivergenceError(
+            "training diverged at epoch %d/%d, batch %d of the stream: the loss, a gradient or the updated "
+            "weights became NaN or infinite; the network keeps the weights from before that batch (try a "
+            "smaller learning rate)" % (epoch + 1, epochs, where + 1),
+            batches_done=exc.batches_done, epoch=epoch, batch=where) from None
     return total, correct, seen, batch

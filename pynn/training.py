@@ -205,13 +205,21 @@ class _Snapshot:
         self.copy_seconds = time.perf_counter() - start
         self.trained_seconds = 0.0
 
-    def take_if_due(self, plan: Plan, net: Network, data: _Data, lo: int) -> None:
-        """Take it before training rows [lo, ...) of data, unless the last one still serves."""
+    def take_if_due(self, plan: Plan, net: Network, data: _Data, lo: int) -> bool:
+        """Take it before training rows [lo, ...) of data, unless the last one
+        still serves.  False, leaving the last one, when it is due by time
+        but the state is not finite: an update since overflowed (the chunks
+        are not checked one by one), and the caller replays from the last
+        one to find which."""
         if (self.every_chunk or self.data is not data
                 or self.changes != (net._changes, net.optimizer, net.optimizer._version)
-                or self.state is None or self.state.shape != plan.state.shape
-                or self.trained_seconds > _SNAPSHOT_RATIO * self.copy_seconds):
+                or self.state is None or self.state.shape != plan.state.shape):
             self.take(plan, net, data, lo)
+        elif self.trained_seconds > _SNAPSHOT_RATIO * self.copy_seconds:
+            if not _finite(plan):
+                return False
+            self.take(plan, net, data, lo)
+        return True
 
     def restore(self, plan: Plan, net: Network) -> None:
         assert self.params is not None and self.state is not None  # taken before
@@ -291,7 +299,13 @@ class _Pace:
 
 def _finite(plan: Plan) -> bool:
     """Whether the weights and the optimizer state are all finite."""
-    return bool(np.isfinite(plan.params).all() and np.isfinite(plan.state).all())
+    return all_finite(plan.params) and all_finite(plan.state)
+
+
+def all_finite(a: FloatArray) -> bool:
+    """Whether every element of ``a`` is finite (numpy's isfinite is the
+    fastest pass over a large buffer: faster than a float64 sum or min/max)."""
+    return bool(np.isfinite(a).all())
 
 
 class _Data:
@@ -335,12 +349,14 @@ class _Data:
 
 
 def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batch_size: int,
-                   pace: Optional[_Pace] = None) -> Optional[Tuple[float, float]]:
+                   pace: Optional[_Pace] = None, check: bool = True) -> Optional[Tuple[float, float]]:
     """Train on rows [lo, hi) of the epoch (``data.order`` picks them when it
     shuffles) in batches of ``batch_size``, in one call into the backend;
     return (sum of loss * batch rows, number correct), or None when a batch
-    diverged: a non-finite loss or gradient (the backend raised), or an
-    update that left non-finite weights."""
+    diverged: a non-finite loss or gradient (the backend raised), or (when
+    ``check``) an update that left non-finite weights.  (Without ``check``
+    such an update shows in the next chunk, whose first loss is not finite,
+    or in the checks before a snapshot and at the end of an epoch.)"""
     start = time.perf_counter()
     try:
         with np.errstate(over="ignore", invalid="ignore"):  # numpy backend: reported here instead
@@ -356,22 +372,22 @@ def _train_checked(net: Network, plan: Plan, data: _Data, lo: int, hi: int, batc
         return None
     if pace is not None:
         pace.measure(time.perf_counter() - start, hi - lo)
-    return result if _finite(plan) else None
+    return result if not check or _finite(plan) else None
 
 
 def _replay_to_divergence(net: Network, plan: Plan, snapshot: _Snapshot, data: _Data, lo: int, hi: int,
                           batch_size: int, epoch: int, epochs: int, n_batches: int) -> Tuple[float, float]:
-    """A chunk [lo, hi) diverged: go back to the snapshot (taken at row
-    snapshot.lo <= lo of the same data), train the rows up to lo again, then
-    the chunk one batch at a time, each from a snapshot, up to the batch
-    that diverges; leave the network as it was before that batch and raise
-    DivergenceError.  (The replay repeats the same arithmetic, so it finds
-    the same batch.)"""
+    """A batch before row ``hi`` of the epoch diverged: go back to the
+    snapshot (taken at row snapshot.lo of the same data) and train its rows
+    again one batch at a time, each checked and from a snapshot, up to the
+    batch that diverges; leave the network as it was before that batch and
+    raise DivergenceError.  (The replay repeats the same arithmetic, so it
+    finds the same batch.)  Rows from ``lo`` are the chunk the caller was
+    training: their (loss sum, correct) is returned if, against all
+    expectation, nothing diverges."""
     snapshot.restore(plan, net)
-    if snapshot.lo < lo and _train_checked(net, plan, data, snapshot.lo, lo, batch_size) is None:
-        raise RuntimeError("pynn bug: replaying rows that trained before diverged")  # pragma: no cover
     total = correct = 0.0
-    for start in range(lo, hi, batch_size):
+    for start in range(snapshot.lo, hi, batch_size):
         snapshot.take(plan, net, data, start)
         result = _train_checked(net, plan, data, start, min(start + batch_size, hi), batch_size)
         if result is None:
@@ -382,8 +398,9 @@ def _replay_to_divergence(net: Network, plan: Plan, snapshot: _Snapshot, data: _
                 "became NaN or infinite; the network keeps the weights from before that batch (try a smaller "
                 "learning rate)" % (epoch + 1, epochs, batch + 1, n_batches),
                 batches_done=epoch * n_batches + batch, epoch=epoch, batch=batch)
-        total += result[0]
-        correct += result[1]
+        if start >= lo:
+            total += result[0]
+            correct += result[1]
     return total, correct  # not reproduced (cannot happen with deterministic kernels): carry on
 
 
@@ -393,10 +410,13 @@ def _train_chunk(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, lo
     thread trains or predicts meanwhile); rolled back to the batch before a
     divergence, or to the last snapshot on an interrupt raised mid-chunk."""
     with net._training() as plan:
-        snapshot.take_if_due(plan, net, data, lo)
+        if not snapshot.take_if_due(plan, net, data, lo):  # an earlier chunk of this data overflowed
+            _replay_to_divergence(net, plan, snapshot, data, lo, lo, batch_size, epoch, epochs, n_batches)
         start = time.perf_counter()
         try:
-            result = _train_checked(net, plan, data, lo, hi, batch_size, pace)
+            # the weights are checked after each chunk only when callbacks see each batch;
+            # otherwise before the next snapshot and at the end of the data (_check_finished)
+            result = _train_checked(net, plan, data, lo, hi, batch_size, pace, check=snapshot.every_chunk)
             if result is None:
                 result = _replay_to_divergence(net, plan, snapshot, data, lo, hi, batch_size, epoch, epochs,
                                                n_batches)
@@ -407,8 +427,22 @@ def _train_chunk(net: Network, snapshot: _Snapshot, pace: _Pace, data: _Data, lo
             snapshot.restore(plan, net)
             raise
         snapshot.trained_seconds += time.perf_counter() - start
+        if _INTERRUPTS.pending and not _finite(plan):  # stop on a completed step with finite weights
+            _replay_to_divergence(net, plan, snapshot, data, hi, hi, batch_size, epoch, epochs, n_batches)
     _INTERRUPTS.check()  # a Ctrl-C during the chunk: now, with a completed step
     return result
+
+
+def _check_finished(net: Network, snapshot: _Snapshot, data: _Data, hi: int, batch_size: int, epoch: int,
+                    epochs: int, n_batches: int) -> None:
+    """At the end of an epoch (or a piece of a stream), before anything
+    reads the weights: if an update of its unchecked chunks overflowed, find
+    the batch and raise DivergenceError (see _replay_to_divergence)."""
+    if snapshot.every_chunk or snapshot.data is not data:
+        return  # every chunk was checked, or none was trained
+    with net._training() as plan:
+        if not _finite(plan):
+            _replay_to_divergence(net, plan, snapshot, data, hi, hi, batch_size, epoch, epochs, n_batches)
 
 
 class _Bar:
@@ -654,6 +688,7 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
             if bar is not None:
                 bar.update(-(-(hi - lo) // batch_size), total / seen if seen else 0.0)
             batch, lo = batch + 1, hi
+        _check_finished(net, snapshot, data, n, batch_size, epoch, epochs, n_batches)
         logs = losses.metrics(net.loss, total / weight, correct, weight, net.n_outputs)
         if not net.is_classifier:
             assert train.Y is not None  # regression targets are never class labels

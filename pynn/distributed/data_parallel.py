@@ -23,6 +23,7 @@ from .. import backends, losses
 from .._plan import Plan
 from .._typing import FloatArray, IntArray
 from ..errors import DIVERGED_MESSAGE, DivergenceError
+from ..training import all_finite
 from .world import World
 
 if TYPE_CHECKING:
@@ -110,17 +111,8 @@ class Step:
                 raise DivergenceError(DIVERGED_MESSAGE)
             np.divide(buf[:n], total_weight, out=plan.grads, casting="unsafe")
             impl.apply_gradients(plan, optimizer)  # DivergenceError, nothing changed, on a non-finite gradient
-            finite = not check_update or (_all_finite(plan.params) and _all_finite(plan.state))
+            finite = not check_update or (all_finite(plan.params) and all_finite(plan.state))
         return total_loss, total_correct, total_weight, finite
-
-
-def _all_finite(a: FloatArray) -> bool:
-    """Whether every element is finite, in one pass without a mask: the
-    float64 sum of finite float32 values cannot overflow, so it is finite
-    exactly when they all are (float64 values: checked one by one when their
-    sum is not finite)."""
-    total = float(np.sum(a, dtype=np.float64))
-    return np.isfinite(total) or (a.dtype == np.float64 and bool(np.isfinite(a).all()))
 
 
 def snapshot_interval(plan: Plan, batch_size: int) -> int:
