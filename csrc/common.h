@@ -35,24 +35,62 @@ int pynn_check_net(const pynn_net *net, int64_t batch);
  * packing space) for a batch, or -1 on overflow. */
 int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
 
-/* ---- blocked products (gemm.inc, simd_x86.c, threads.c) ---- */
+/* ---- portability: compilers and instruction sets ---- */
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+/* C99's `restrict`; MSVC's C compiler spells it __restrict. */
+#if defined(_MSC_VER)
+#define PYNN_RESTRICT __restrict
+#else
+#define PYNN_RESTRICT restrict
+#endif
+
+/* x86-64 or i386 with a compiler we know how to get AVX code from: GCC and
+ * clang (target attributes, __builtin_cpu_supports) or MSVC x64 (intrinsics
+ * usable in any function; CPUID by __cpuidex/_xgetbv).  ARM64EC also
+ * defines _M_X64 but has no AVX. */
+#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#define PYNN_X86 1
+#elif defined(_MSC_VER) && defined(_M_X64) && !defined(_M_ARM64EC)
 #define PYNN_X86 1
 #else
 #define PYNN_X86 0
 #endif
 
-#if defined(__GNUC__)
+/* AArch64 (Linux, macOS, Windows on ARM): NEON is part of the baseline, so
+ * its micro-kernels need no run-time check (simd_arm.c). */
+#if defined(__aarch64__) || defined(_M_ARM64)
+#define PYNN_NEON 1
+#else
+#define PYNN_NEON 0
+#endif
+
+/* Compile one function for an instruction set beyond the baseline (GCC and
+ * clang); MSVC needs nothing: its intrinsics work in any function. */
+#if defined(__GNUC__) || defined(__clang__)
+#define PYNN_TARGET(isa) __attribute__((target(isa)))
+#else
+#define PYNN_TARGET(isa)
+#endif
+
+#if defined(_MSC_VER) && !defined(__clang__)
+#define PYNN_ALIGN64 __declspec(align(64))
+#elif defined(__GNUC__) || defined(__clang__)
 #define PYNN_ALIGN64 __attribute__((aligned(64)))
 #else
 #define PYNN_ALIGN64
 #endif
 
-#define PYNN_MR 6                          /* rows of every micro-kernel's tile */
+/* ---- blocked products (gemm.inc, simd_x86.c, simd_arm.c, threads.c) ---- */
+
+#define PYNN_MR 6                          /* rows of every micro-kernel's tile (kernel_t.mr) */
+#define PYNN_MAX_MR 6                      /* tallest tile */
 #define PYNN_MAX_NR 32                     /* widest tile (AVX-512, float) */
-#define PYNN_BLOCKED_MIN_WORK 64.0     /* M*N*K from which packing pays */
+#define PYNN_BLOCKED_MIN_WORK 64.0         /* M*N*K from which the SIMD products pay */
+#define PYNN_SMALL_MAX_B_BYTES (1024 * 1024) /* the small path (no packing) while B fits in L2, */
+#define PYNN_SMALL_MAX_A_BYTES (1024 * 1024) /*   and A too unless one column block covers N */
+#define PYNN_SMALL_ONE_BLOCK 64              /*   (N up to this) */
 #define PYNN_PARALLEL_MIN_WORK 1048576.0   /* M*N*K from which threads pay */
+#define PYNN_CHECK_MAX_PARTS 64            /* parts of a product that check its values (gemm_run) */
 #define PYNN_PARALLEL_MIN_UPDATE 65536     /* parameters from which the update uses threads */
 #define PYNN_PARALLEL_MIN_DROPOUT 16384    /* elements from which a dropout mask uses threads */
 #define PYNN_DIRECT_B_BYTES (256 * 1024)   /* a row-major B block up to this is read in place */
@@ -70,7 +108,34 @@ void pynn_kernel_avx2_f32(size_t k, const float *Ap, const float *Bp, size_t ldb
 void pynn_kernel_avx2_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate);
 void pynn_kernel_avx512_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate);
 void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate);
+/* A panel of a transposed B: dst[p*nr + c] = src[c*ld + p] (c < cols, else 0). */
+void pynn_pack_bt_avx2_f32(float *dst, const float *src, size_t ld, size_t kc, size_t cols, size_t nr);
+void pynn_pack_bt_avx2_f64(double *dst, const double *src, size_t ld, size_t kc, size_t cols, size_t nr);
+/* Small products read in place (no packing): C (M x N, ldc) = A·B over K,
+ * A[i,p] = A[i*rsa + p*csa], B[p,j] = B[p*ldb + j]; see simd_x86.c. */
+void pynn_small_avx2_f32(size_t M, size_t N, size_t K, const float *A, size_t rsa, size_t csa, const float *B,
+                         size_t ldb, float *C, size_t ldc);
+void pynn_small_avx2_f64(size_t M, size_t N, size_t K, const double *A, size_t rsa, size_t csa, const double *B,
+                         size_t ldb, double *C, size_t ldc);
+void pynn_small_avx512_f32(size_t M, size_t N, size_t K, const float *A, size_t rsa, size_t csa, const float *B,
+                           size_t ldb, float *C, size_t ldc);
+void pynn_small_avx512_f64(size_t M, size_t N, size_t K, const double *A, size_t rsa, size_t csa, const double *B,
+                           size_t ldb, double *C, size_t ldc);
 #endif
+
+#if PYNN_NEON
+/* NR = 16 (float) and 8 (double): the portable kernel's widths, so gemm.inc's
+ * packing space already covers them. */
+#define PYNN_NEON_NR_F32 16
+#define PYNN_NEON_NR_F64 8
+void pynn_kernel_neon_f32(size_t k, const float *Ap, const float *Bp, size_t ldb, float *C, size_t ldc, int accumulate);
+void pynn_kernel_neon_f64(size_t k, const double *Ap, const double *Bp, size_t ldb, double *C, size_t ldc, int accumulate);
+#endif
+
+/* An activation code outside enum pynn_activation: dense_forward_any and
+ * the product's epilogue add the bias and apply no activation (network.inc,
+ * for a last layer whose output the loss does not read). */
+#define PYNN_ACT_NONE (-1)
 
 /* Index in `sizes` of the widest layer output (sizes[1..n_layers]). */
 int64_t pynn_max_width(const pynn_net *net);

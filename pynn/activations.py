@@ -63,9 +63,15 @@ def erf(x: npt.NDArray[_F]) -> npt.NDArray[_F]:
 
 
 def sigmoid(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
-    """1 / (1 + exp(-z)), computed without overflow for any z."""
-    e = np.exp(-np.abs(z))  # exp(-z) for z >= 0, exp(z) for z < 0: never > 1
-    return np.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
+    """1 / (1 + exp(-z)), computed without overflow for any z: with
+    e = exp(-|z|) (never > 1), 1 / (1 + e) where z >= 0 and e / (1 + e)
+    elsewhere, as csrc/activations.inc; in place in two temporaries."""
+    e = np.copysign(z, -1)  # -|z| in one pass
+    np.exp(e, out=e)
+    t = e + 1
+    out = np.divide(e, t, out=e)
+    np.divide(1, t, out=out, where=z >= 0)
+    return out
 
 
 def softmax(z: npt.NDArray[_F]) -> npt.NDArray[_F]:

@@ -173,8 +173,11 @@ def check_values(loss: str, Y: Optional[FloatArray], labels: Optional[IntArray],
             raise nonfinite_error("y")
         if loss in FUSED and ((Y < 0).any() or (Y > 1).any()):
             raise range_error(loss, Y)
-    if labels is not None and labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise label_error(labels, n_classes)
+    if labels is not None and labels.size:
+        # int64 labels in one pass: a negative one read as unsigned is beyond any class count
+        if (labels.view(np.uint64).max() >= n_classes if labels.dtype == np.int64
+                else labels.min() < 0 or labels.max() >= n_classes):
+            raise label_error(labels, n_classes)
     if weights is not None and not (np.isfinite(weights).all() and (weights >= 0).all()):
         raise weights_error()
 
@@ -259,6 +262,13 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
         d = out - Y
         dd = d.astype(np.float64)
         g: FloatArray
+        if loss == "mse" and w is None:  # Σ d² in float64 in one pass (a dot product)
+            flat = dd.reshape(-1)
+            value = float(np.dot(flat, flat)) / denom
+            if want_grad:
+                d *= scale(2.0)
+                return value, d, 0.0
+            return value, None, 0.0
         if loss == "mse":
             e, g = dd * dd, d
         elif loss == "mae":  # the gradient's sign is 0 at a NaN difference, as in PyTorch
@@ -280,27 +290,30 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
             from .activations import sigmoid
             grad = (sigmoid(out) - Y) * scale(1.0)
         return value, grad, correct
-    # cross_entropy, from the logits via log-sum-exp
+    # cross_entropy, from the logits via log-sum-exp (the sums in float64)
     m = out.max(axis=1, keepdims=True)
-    e = np.exp(out - m)
+    e = out - m
+    np.exp(e, out=e)
     s = e.sum(axis=1, keepdims=True)
-    lse = m.astype(np.float64) + np.log(s.astype(np.float64))
-    rows = np.arange(n_rows)
+    lse = np.log(s, dtype=np.float64)
+    lse += m  # float32 logits widen exactly
     predicted = out.argmax(axis=1)
     if labels is not None:
-        per_row = lse[:, 0] - out[rows, labels].astype(np.float64)
+        rows = np.arange(n_rows)
+        per_row = lse[:, 0] - out[rows, labels]
         hits = predicted == labels
     else:
         assert Y is not None  # probability rows
-        per_row = (Y.astype(np.float64) * (lse - out.astype(np.float64))).sum(axis=1)
+        per_row = (Y.astype(np.float64) * (lse - out)).sum(axis=1)
         hits = predicted == Y.argmax(axis=1)
-    correct = float(hits.sum() if w is None else (w * hits).sum())
+    correct = float(np.count_nonzero(hits) if w is None else (w * hits).sum())
     grad = None
     if want_grad:
-        p = e / s
+        p = np.divide(e, s, out=e)
         if labels is not None:
             p[rows, labels] -= 1
-            grad = p * scale(1.0)
+            p *= scale(1.0)
+            grad = p
         else:
             assert Y is not None
             grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * scale(1.0)

@@ -16,6 +16,7 @@ activation's derivative.
 """
 from __future__ import annotations
 
+import math
 from typing import Any, List, Optional, Tuple
 
 import numpy as np
@@ -50,28 +51,32 @@ def _check_x(X: FloatArray) -> None:
             raise nonfinite_error("X")
 
 
-def _forward(plan: Plan, X: FloatArray, step: int = 0, first_row: int = 0
+def _forward(plan: Plan, X: FloatArray, step: int = 0, first_row: int = 0, logits_only: bool = False
              ) -> Tuple[List[FloatArray], List[FloatArray], List[FloatArray], List[Optional[BoolArray]]]:
     """Every layer's input (after dropout), pre-activation z and output a, and
     its dropout mask (or None), for X (batch, n_in).  step 0: inference;
     step >= 1: training in update ``step``, with its dropout masks (X's rows
-    being rows ``first_row``, ... of the step's whole batch)."""
+    being rows ``first_row``, ... of the step's whole batch).  ``logits_only``:
+    the last layer's activation is not applied (its a is its z), for a loss
+    computed from the logits."""
     ins: List[FloatArray] = []
     zs: List[FloatArray] = []
     outs: List[FloatArray] = []
     keeps: List[Optional[BoolArray]] = []
     a = X
+    dropping = bool(step) and plan.has_dropout
+    last = plan.n_layers - 1
     for i, (name, (W, b)) in enumerate(zip(plan.activations, plan.param_views)):
-        p = float(plan.drop_rates[i])
         keep = None
-        if step and p > 0:
+        if dropping and plan.drop_rates[i] > 0:
+            p = float(plan.drop_rates[i])
             keep = dropout.keep_mask(plan.dropout_seed, step, i, a.size, p, first_row * a.shape[1]).reshape(a.shape)
             a = dropout.apply(a, keep, p)
         keeps.append(keep)
         ins.append(a)
         z = a @ W
         z += b  # the bias after the product, as the C core adds it
-        a = activations.forward(name, z)
+        a = z if logits_only and i == last else activations.forward(name, z)
         zs.append(z)
         outs.append(a)
     return ins, zs, outs, keeps
@@ -110,17 +115,18 @@ def gradients(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Option
 
 def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
               weights: Optional[FloatArray], first_row: int = 0) -> Tuple[float, float]:
-    ins, zs, outs, keeps = _forward(plan, X, step, first_row)
+    fused = plan.loss in FUSED  # the loss reads the logits: the last activation is not needed
+    ins, zs, outs, keeps = _forward(plan, X, step, first_row, logits_only=fused)
     loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, weights)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     acts = plan.activations
-    if plan.loss not in FUSED:  # the fused losses already gave dLoss/dz
+    if not fused:  # the fused losses already gave dLoss/dz
         delta = activations.backward(acts[-1], zs[-1], outs[-1], delta)
     for i in range(plan.n_layers - 1, -1, -1):
         W = plan.param_views[i][0]
         dW, db = plan.grad_views[i]
         np.matmul(ins[i].T, delta, out=dW)
-        np.sum(delta, axis=0, out=db)
+        np.add.reduce(delta, axis=0, out=db)  # np.sum's reduction, without its wrapper
         if i > 0:
             d_in = delta @ W.T
             keep = keeps[i]
@@ -151,7 +157,7 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         if index is not None:
             check_inputs(plan, x, y, lab, w)
         loss, right = _backprop(plan, optimizer.step + 1, x, y, lab, w)
-        if not np.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update
+        if not math.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update
             raise DivergenceError(DIVERGED_MESSAGE, batches_done=lo // batch_size)
         total += loss * (hi - lo if w is None else float(w.astype(np.float64).sum()))
         correct += right

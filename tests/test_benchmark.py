@@ -53,7 +53,7 @@ def test_suite_writes_its_reports(backend, tmp_path, capsys, monkeypatch):
     assert {r["workload"] for r in rows} == {"tiny", "iris-size"}
     assert all(r["step_s"] > 0 and r["forward_s"] > 0 for r in rows)
     table = (tmp_path / "results.md").read_text()
-    assert "| tiny | numpy |" in table and "GFLOP/s" in table and "numpy 64x64 matmul" in table
+    assert "| tiny | numpy |" in table and "GFLOP/s" in table and "64x64 matmul" in table
     assert "pynn" in capsys.readouterr().out
 
 

@@ -1,4 +1,4 @@
-"""The C core's blocked matrix product (csrc/gemm.inc) against numpy, for
+"""The C core's matrix products (csrc/gemm.inc, blocked and small paths) against numpy, for
 every micro-kernel this CPU can run, on shapes that exercise every edge
 (partial tiles, several K/M/N blocks) and all three stride patterns a dense
 layer uses (X·W, dZ·Wᵀ, Xᵀ·dZ); and whole networks large enough to take the
@@ -9,8 +9,11 @@ import pytest
 import pynn
 from pynn import settings
 
-SIMD = ["portable", "avx2", "avx512"]
-SHAPES = [(1, 1, 1), (5, 7, 3), (6, 16, 8), (13, 33, 29), (97, 70, 300), (130, 2100, 40), (200, 50, 600)]
+SIMD = ["portable", "avx2", "avx512", "neon"]  # every family; those this CPU lacks are skipped
+SHAPES = [(1, 1, 1), (5, 7, 3), (6, 16, 8), (13, 33, 29), (97, 70, 300), (130, 2100, 40), (200, 50, 600),
+          # B over 1 MiB: the packed, blocked path (the ones above read operands in place, see
+          # test_small_gemm.py): two K blocks, edge tiles both ways, N over one NC block
+          (50, 700, 400), (20, 2100, 130), (100, 40, 7000)]
 
 
 def core():
@@ -105,7 +108,7 @@ def test_results_do_not_depend_on_thread_count(backend, dtype):
         assert one[1] == many[1]
 
 
-@pytest.mark.parametrize("simd", ["portable", "avx2", "avx512"])
+@pytest.mark.parametrize("simd", SIMD)
 def test_every_kernel_trains_like_numpy(backend, simd):
     ffi, lib = core()
     if not lib.pynn_simd_available(settings.SIMD_CODES[simd]):
