@@ -21,7 +21,6 @@ At most one piece, plus less than a batch, is held at a time.
 """
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Tuple, Union
 
@@ -29,8 +28,8 @@ import numpy as np
 
 from . import losses
 from .errors import DivergenceError
-from .training import (_INTERRUPTS, Callback, History, _check_finished, _checked_data, _Data, _fitting, _format, _Pace,
-                       _scores, _Snapshot, _train_chunk)
+from .training import (_INTERRUPTS, Callback, History, _check_finished, _checked_data, _Data, _end_epoch, _fitting,
+                       _Pace, _scores, _Snapshot, _train_chunk)
 
 if TYPE_CHECKING:
     from .network import Network
@@ -120,15 +119,7 @@ def run_epochs(net: Network, history: History, chunks: Chunks, val: Optional[_Da
         logs = losses.metrics(net.loss, total / seen, correct, seen, net.n_outputs)
         if val is not None:
             logs.update({"val_" + k: v for k, v in _scores(net, val).items()})
-        seconds = time.perf_counter() - start
-        if verbose:
-            sys.stdout.write("Epoch %d/%d - %d batches - %.2fs - %s\n" % (epoch + 1, epochs, batch, seconds,
-                                                                         _format(logs)))
-            sys.stdout.flush()
-        for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        history._record(epoch, logs)
-        if net.stop_training:
+        if _end_epoch(net, history, callbacks, epoch, epochs, logs, start, None, verbose, " - %d batches" % batch):
             break
     for cb in callbacks:
         cb.on_train_end(dict(logs))

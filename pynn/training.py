@@ -695,16 +695,25 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
             logs.update(losses.regression_metrics(net.predict(train.X), train.Y, train.weights))
         if val is not None:
             logs.update({"val_" + k: v for k, v in _scores(net, val).items()})
-        seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close(logs, seconds)
-        elif verbose == 2:
-            sys.stdout.write("Epoch %d/%d - %.2fs - %s\n" % (epoch + 1, epochs, seconds, _format(logs)))
-            sys.stdout.flush()
-        for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        history._record(epoch, logs)
-        if net.stop_training:
+        if _end_epoch(net, history, callbacks, epoch, epochs, logs, start, bar, verbose):
             break
     for cb in callbacks:
         cb.on_train_end(dict(logs))
+
+
+def _end_epoch(net: Network, history: History, callbacks: List[Callback], epoch: int, epochs: int, logs: Logs,
+               start: float, bar: Optional[_Bar], verbose: int, detail: str = "") -> bool:
+    """The end of an epoch, its logs complete: close its progress bar or
+    write its line (verbose=2; a stream's length is unknown, so it has no
+    bar and writes the line at verbose=1 too), call the callbacks, record
+    it.  True when a callback asked to stop."""
+    seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close(logs, seconds)
+    elif verbose:
+        sys.stdout.write("Epoch %d/%d%s - %.2fs - %s\n" % (epoch + 1, epochs, detail, seconds, _format(logs)))
+        sys.stdout.flush()
+    for cb in callbacks:
+        cb.on_epoch_end(epoch, logs)
+    history._record(epoch, logs)
+    return net.stop_training

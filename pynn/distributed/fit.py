@@ -20,7 +20,6 @@ loop of :mod:`pynn.training`, one data-parallel step per batch.
 """
 from __future__ import annotations
 
-import sys
 import time
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
@@ -29,7 +28,7 @@ import numpy as np
 from .. import losses
 from .._typing import FloatArray, IntArray
 from ..errors import DIVERGED_MESSAGE, DivergenceError
-from ..training import Callback, History, _Bar, _Data, _format, _Snapshot
+from ..training import Callback, History, _Bar, _Data, _end_epoch, _Snapshot
 from . import data_parallel
 from .world import World
 
@@ -121,16 +120,7 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
             logs.update(data_parallel.regression_metrics(net.predict(train.X), train.Y, train.weights, world))
         if val is not None:
             logs.update({"val_" + key: value for key, value in data_parallel.scores(net, val, world).items()})
-        seconds = time.perf_counter() - start
-        if bar is not None:
-            bar.close(logs, seconds)
-        elif verbose == 2:
-            sys.stdout.write("Epoch %d/%d - %.2fs - %s\n" % (epoch + 1, epochs, seconds, _format(logs)))
-            sys.stdout.flush()
-        for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        history._record(epoch, logs)
-        if net.stop_training:
+        if _end_epoch(net, history, callbacks, epoch, epochs, logs, start, bar, verbose):
             break
     for cb in callbacks:
         cb.on_train_end(dict(logs))
