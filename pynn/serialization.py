@@ -286,7 +286,7 @@ def _read_header(f: BufferedReader) -> Tuple[Dict[str, str], Dict[str, Tuple[str
         if not isinstance(info, dict):
             raise ValueError("tensor %r: its header entry must be a JSON object" % (name,))
         dtype, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
-        if dtype not in _DTYPES:
+        if not isinstance(dtype, str) or dtype not in _DTYPES:
             raise ValueError("tensor %r has dtype %r; pynn files hold %s" % (name, dtype, " or ".join(_DTYPES)))
         if (not isinstance(shape, list) or len(shape) > 8
                 or not all(type(d) is int and 0 <= d < 2 ** 62 for d in shape)):

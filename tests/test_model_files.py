@@ -208,6 +208,8 @@ HOSTILE = {
     "dtype F64 in a float32 model": lambda: _edit_header(
         lambda h: h["layers.1.b"].update(dtype="F64", shape=[1], data_offsets=[112, 120])),
     "dtype unknown": lambda: _retype("layers.0.b", "X99"),
+    "dtype a list": lambda: _edit_header(lambda h: h["layers.0.b"].update(dtype=["F32"])),  # atheris, 2026-11-30
+    "dtype an object": lambda: _edit_header(lambda h: h["layers.0.b"].update(dtype={"F32": 1})),
     "NaN weight": lambda: _tensor_values("layers.0.W", [np.nan] + [0.0] * 11),
     "inf bias": lambda: _tensor_values("layers.1.b", [0.0, np.inf, 0.0]),
     "NaN optimizer state": lambda: _tensor_values("optimizer.state", [0.0] * 61 + [np.nan]),
