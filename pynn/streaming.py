@@ -28,8 +28,8 @@ import numpy as np
 
 from . import losses
 from .errors import DivergenceError
-from .training import (_INTERRUPTS, Callback, History, _check_finished, _checked_data, _Data, _end_epoch, _fitting,
-                       _Pace, _scores, _Snapshot, _train_chunk)
+from .training import (_INTERRUPTS, Callback, History, _begin_training, _check_finished, _checked_data, _Data,
+                       _end_epoch, _fitting, _Pace, _scores, _Snapshot, _train_chunk)
 
 if TYPE_CHECKING:
     from .network import Network
@@ -84,12 +84,7 @@ def fit(net: Network, chunks: Any, epochs: int, batch_size: int, verbose: int, c
 def run_epochs(net: Network, history: History, chunks: Chunks, val: Optional[_Data], epochs: int, batch_size: int,
                verbose: int, callbacks: List[Callback]) -> None:
     """fit's loop over epochs for a stream; records into ``history``."""
-    net.stop_training = False
-    for cb in callbacks:
-        cb.set_model(net)
-        cb.on_train_begin({})
-    per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
-                    or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
+    per_batch = _begin_training(net, callbacks)
     snapshot, pace = _Snapshot(every_chunk=per_batch), _Pace()
     logs: Any = {}
     for epoch in range(epochs):

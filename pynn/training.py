@@ -652,15 +652,10 @@ def _checked_data(net: Network, X: ArrayLike, y: ArrayLike, sample_weight: Optio
 def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Data], epochs: int,
                 batch_size: int, shuffle: bool, verbose: int, callbacks: List[Callback], n_batches: int) -> None:
     """fit's loop over epochs, once its arguments are checked; records into ``history``."""
-    net.stop_training = False
-    for cb in callbacks:
-        cb.set_model(net)
-        cb.on_train_begin({})
     # batches run in chunks of whole batches between progress reports (about
     # 50 ms each, see _Pace); one batch per chunk when a callback wants to
     # hear about each batch
-    per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
-                    or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
+    per_batch = _begin_training(net, callbacks)
     logs: Logs = {}
     snapshot = _Snapshot(every_chunk=per_batch)  # to roll a diverged chunk back (_replay_to_divergence)
     pace = _Pace()
@@ -699,6 +694,19 @@ def _run_epochs(net: Network, history: History, train: _Data, val: Optional[_Dat
             break
     for cb in callbacks:
         cb.on_train_end(dict(logs))
+
+
+def _begin_training(net: Network, callbacks: List[Callback]) -> bool:
+    """The start of a fit: clear stop_training, give the callbacks the
+    network and call their on_train_begin.  Returns whether a callback
+    wants to hear about each batch (on_batch_begin / on_batch_end): then
+    every batch is a chunk of its own and the state is saved before each."""
+    net.stop_training = False
+    for cb in callbacks:
+        cb.set_model(net)
+        cb.on_train_begin({})
+    return any(type(cb).on_batch_begin is not Callback.on_batch_begin
+               or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
 
 
 def _end_epoch(net: Network, history: History, callbacks: List[Callback], epoch: int, epochs: int, logs: Logs,

@@ -28,7 +28,7 @@ import numpy as np
 from .. import losses
 from .._typing import FloatArray, IntArray
 from ..errors import DIVERGED_MESSAGE, DivergenceError
-from ..training import Callback, History, _Bar, _Data, _end_epoch, _Snapshot
+from ..training import Callback, History, _Bar, _begin_training, _Data, _end_epoch, _Snapshot
 from . import data_parallel
 from .world import World
 
@@ -60,12 +60,7 @@ def run_epochs(net: Network, world: World, history: History, train: _Data, val: 
     step = data_parallel.Step(net._plan)
     snapshot, interval = _Snapshot(), data_parallel.snapshot_interval(net._plan, batch_size)
     # callbacks that hear about each batch may change anything between steps: a snapshot before each
-    per_batch = any(type(cb).on_batch_begin is not Callback.on_batch_begin
-                    or type(cb).on_batch_end is not Callback.on_batch_end for cb in callbacks)
-    net.stop_training = False
-    for cb in callbacks:
-        cb.set_model(net)
-        cb.on_train_begin({})
+    per_batch = _begin_training(net, callbacks)
     logs: Any = {}
     for epoch in range(epochs):
         for cb in callbacks:
