@@ -14,7 +14,7 @@ from typing import Any, Optional
 import numpy as np
 import numpy.typing as npt
 
-from ._typing import ArrayLike, DTypeLike, FloatArray
+from ._typing import ArrayLike, DTypeLike, FloatArray, IntArray
 
 _NUMERIC_KINDS = "biuf"  # bool, signed, unsigned, float
 
@@ -107,3 +107,12 @@ def as_dtype(value: DTypeLike) -> np.dtype[Any]:
     if dt is None or dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError("dtype must be 'float32' or 'float64'; got %r" % (value,))
     return dt
+
+
+def check_index(index: IntArray, n: int) -> None:
+    """Row numbers a backend's train_rows takes (fit's permutation of an
+    epoch): a contiguous 1-D int64 array, each in [0, n)."""
+    if index.dtype != np.int64 or index.ndim != 1 or not index.flags.c_contiguous:
+        raise TypeError("index must be a contiguous 1-D int64 array; got %s %r" % (index.dtype, index.shape))
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
+        raise ValueError("index lists rows outside [0, %d): from %d to %d" % (n, index.min(), index.max()))

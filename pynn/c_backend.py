@@ -29,7 +29,7 @@ from . import losses, settings
 from ._core import ffi, lib
 from ._plan import Plan
 from ._typing import FloatArray, IntArray
-from ._validation import nonfinite_error
+from ._validation import check_index, nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .optimizers import Optimizer
 
@@ -348,14 +348,6 @@ def lbfgs_step(plan: Plan, optimizer: Any, state: Any, X: FloatArray, Y: Optiona
     return ws.out[0], ws.out[1]
 
 
-def _check_index(index: IntArray, n: int) -> None:
-    """Row numbers for train_rows: int64, one dimension, each in [0, n)."""
-    if index.dtype != np.int64 or index.ndim != 1 or not index.flags.c_contiguous:
-        raise TypeError("index must be a contiguous 1-D int64 array; got %s %r" % (index.dtype, index.shape))
-    if index.size and (int(index.min()) < 0 or int(index.max()) >= n):
-        raise ValueError("index lists rows outside [0, %d): from %d to %d" % (n, index.min(), index.max()))
-
-
 def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[FloatArray],
                labels: Optional[IntArray], weights: Optional[FloatArray], batch_size: int,
                index: Optional[IntArray] = None) -> Tuple[float, float]:
@@ -366,7 +358,7 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     n = X.shape[0] if index is None else index.shape[0]
     rows = n if n < batch_size else batch_size
     if index is not None:
-        _check_index(index, X.shape[0])
+        check_index(index, X.shape[0])
     ws = c.trainer
     if rows > ws.capacity or ws.config != settings.generation:  # c.training(rows), inlined
         ws.reserve(c, rows)

@@ -24,7 +24,7 @@ import numpy as np
 from . import activations, dropout
 from ._plan import Plan
 from ._typing import BoolArray, FloatArray, IntArray
-from ._validation import nonfinite_error
+from ._validation import check_index, nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
 from .optimizers import Optimizer
@@ -145,8 +145,8 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     returns (sum of loss * batch rows (or batch weight), number correct)."""
     if index is None:
         check_inputs(plan, X, Y, labels, weights)
-    elif index.size and (int(index.min()) < 0 or int(index.max()) >= X.shape[0]):
-        raise ValueError("index lists rows outside [0, %d): from %d to %d" % (X.shape[0], index.min(), index.max()))
+    else:
+        check_index(index, X.shape[0])
     n = X.shape[0] if index is None else index.shape[0]
     total = correct = 0.0
     for lo in range(0, n, batch_size):
