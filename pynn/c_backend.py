@@ -231,6 +231,7 @@ class Workspace:
         return v
 
 
+_NULL = ffi.NULL
 _CACHE_BYTES = 1 << 16  # views of arrays up to this size are reused (cached_view)
 
 
@@ -363,8 +364,9 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     if rows > ws.capacity or ws.config != settings.generation:  # c.training(rows), inlined
         ws.reserve(c, rows)
     opt = c.opt
+    steps_before = optimizer.step
     if c.opt_owner is optimizer and c.opt_version == optimizer._version:  # c.sync_optimizer, inlined
-        opt.step = optimizer.step
+        opt.step = steps_before
     else:
         c.sync_optimizer(optimizer)
     last = ws.last  # a training loop passing the same small arrays again: one test for all three views
@@ -374,12 +376,13 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         vx, vy, vl = ws.cached_view(X, 0, c.array), ws.cached_view(Y, 1, c.array), ws.cached_view(labels, 2, "int64_t[]")
         if ws.views[0] is not None and ws.views[0][0] is X:  # small enough to be cached
             ws.last, ws.last_views = (X, Y, labels), (vx, vy, vl)
+    out = ws.out
     status = c.train_rows_fn(ws.struct, opt, n, batch_size, vx, vy, vl,
-                             ffi.NULL if weights is None else ffi.from_buffer(c.array, weights), X.shape[0],
-                             ffi.NULL if index is None else ffi.from_buffer("int64_t[]", index), ws.out, ws.correct)
-    steps_before, optimizer.step = optimizer.step, opt.step
-    if status == lib.PYNN_ERR_DIVERGED:
-        raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)
+                             _NULL if weights is None else ffi.from_buffer(c.array, weights), X.shape[0],
+                             _NULL if index is None else ffi.from_buffer("int64_t[]", index), out, ws.correct)
+    optimizer.step = opt.step
     if status:
+        if status == lib.PYNN_ERR_DIVERGED:
+            raise DivergenceError(DIVERGED_MESSAGE, batches_done=opt.step - steps_before)
         _check(status, plan, labels, Y)
-    return ws.out[0], ws.out[1]
+    return out[0], out[1]

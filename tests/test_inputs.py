@@ -6,6 +6,8 @@ as a C-contiguous array of the network's dtype holding the same values.
 
 Part 2: every kind of bad argument raises ValueError/TypeError whose message names the argument.
 """
+import re
+
 import numpy as np
 import pytest
 
@@ -150,6 +152,49 @@ def test_float32_into_float64_net():
     ref = _answers(net, X.astype(np.float64), Y.astype(np.float64))
     _assert_same(_answers(net, X, Y), ref, "float64")
     _assert_same(_answers(net, np.asfortranarray(X), Y.tolist()), ref, "float64")
+
+
+def _batch_forms():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(6, N_IN)).astype(np.float32)
+    Y = rng.normal(size=(6, N_OUT)).astype(np.float32)
+    labels = rng.integers(0, N_OUT, size=6)
+    byteswapped = X.astype(X.dtype.newbyteorder())
+    return [("mse", X, Y), ("mse", X.astype(np.float64), Y), ("mse", np.asfortranarray(X), Y),
+            ("mse", byteswapped, Y), ("mse", X, Y.astype(np.float64)), ("mse", X, np.asfortranarray(Y)),
+            ("mse", X[:, ::-1], Y), ("mse", X[::2], Y[::2]), ("cross_entropy", X, labels),
+            ("cross_entropy", X, labels.astype(np.int32)), ("cross_entropy", X, labels.astype(np.float32)),
+            ("cross_entropy", X, np.eye(N_OUT, dtype=np.float32)[labels]), ("cross_entropy", X, labels[::-1]),
+            ("mse", X, labels), ("mse", X, Y[:5]), ("mse", X[:, :2], Y), ("cross_entropy", X, Y[:, :2])]
+
+
+@pytest.mark.parametrize("case", range(len(_batch_forms())))
+def test_plan_batch_one_call_path_equals_the_converters(case):
+    """Plan.batch decides the per-step case (arrays already what the kernels
+    read) in one place; it must return exactly what as_matrix and
+    prepare_targets return (the same objects when no copy is needed), or
+    raise their error."""
+    from pynn import losses
+    from pynn._validation import as_matrix
+    loss, X, y = _batch_forms()[case]
+    out = "softmax" if loss == "cross_entropy" else "linear"
+    plan = _net(loss=loss, out=out)._plan
+    try:
+        expected_x = as_matrix(X, "X", plan.n_in, plan.dtype)
+        expected_y = losses.prepare_targets(loss, y, expected_x.shape[0], plan.n_out, plan.dtype)
+    except (ValueError, TypeError) as e:
+        with pytest.raises(type(e), match=re.escape(str(e))):
+            plan.batch(X, y)
+        return
+    got = plan.batch(X, y)
+    for a, b in zip(got, (expected_x,) + expected_y):
+        if b is None:
+            assert a is None
+            continue
+        assert a.dtype == b.dtype and a.flags.c_contiguous and a.flags.aligned
+        np.testing.assert_array_equal(a, b)
+    if X is expected_x:  # no copy needed by the converters: none made here either
+        assert got[0] is X
 
 
 def test_inputs_not_modified():
