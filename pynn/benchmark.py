@@ -1,9 +1,11 @@
 """The speed suite: pynn against plain numpy, PyTorch and scikit-learn.
 
 Run it with ``python benchmarks/run.py`` (or ``pynn bench``); ``--help`` lists
-the options.  In one process it times, for each workload of the ladder below,
-one training step (forward, loss, backward, SGD update; float32) and one
-forward pass, for every contender that is installed:
+the options.  It times, for each workload of the ladder below, one training
+step (forward, loss, backward, SGD update; float32) and one forward pass, for
+every contender that is installed, each contender in a fresh Python process of
+its own (spawned: no other contender's library is loaded there, so no idle
+OpenMP or BLAS threads of theirs spin on the cores it is timed on):
 
 - ``pynn-c`` and ``pynn-numpy``: ``net.train_step(X, y)`` / ``net.predict(X)``;
 - ``numpy``: a straightforward numpy MLP (preallocated nothing, in-place
@@ -23,8 +25,10 @@ time is the median of several repeats; ratios are from this one run.  Results go
 markdown table (and a PNG chart when matplotlib is installed).
 """
 import argparse
+import concurrent.futures
 import gc
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -234,6 +238,52 @@ def available(name):
     return True, ""
 
 
+# ---- isolation: each contender in a process of its own ---------------------------
+
+def _settings_now():
+    """What a child process needs to run pynn as this one does."""
+    from . import settings
+    return {"threads": pynn.get_num_threads(), "simd": settings.get_simd()}
+
+
+def _apply_settings(conf):
+    from . import settings
+    pynn.set_num_threads(conf["threads"])
+    settings.set_simd(conf["simd"])
+
+
+def in_fresh_process(fn, *args):
+    """fn(*args) run in a new Python process, spawned (not forked: none of
+    this process's imported libraries or their threads), and its result.
+
+    PyTorch's OpenMP threads and a BLAS's threads keep spinning for a while
+    after their last call; in a shared process they would steal cores from
+    whichever contender is timed next (on a 2-core machine pynn-c's
+    mid-size steps measured up to 2x slower that way)."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return pool.submit(fn, *args).result()
+
+
+def contender_rows(who, workloads, budget, conf):
+    """One contender's timings on every workload (run in a process of its own)."""
+    _apply_settings(conf)
+    rows = []
+    for name, sizes, batch, hidden, loss in workloads:
+        step, forward, net = CONTENDERS[who](sizes, batch, hidden, loss)
+        t_step = median_time(step, budget)
+        t_fwd = median_time(forward, budget)
+        row = {"workload": name, "contender": who, "sizes": list(sizes), "batch": batch,
+               "step_s": t_step, "forward_s": t_fwd,
+               "step_samples_per_s": batch / t_step, "forward_samples_per_s": batch / t_fwd,
+               "step_gflops": flops(sizes, batch, True) / t_step / 1e9,
+               "forward_gflops": flops(sizes, batch, False) / t_fwd / 1e9}
+        if net is not None and who == "pynn-c":
+            row["memory"] = memory_report(net, step)
+        rows.append(row)
+    return rows
+
+
 # ---- measurements ----------------------------------------------------------------
 
 def best_time(fn, budget=0.25, repeats=7):
@@ -338,17 +388,24 @@ def memory_report(net, step):
             "buffer_bytes": buffers, "minimum_bytes": minimum, "ratio": buffers / max(1, minimum)}
 
 
+def float64_rows(budget, conf):
+    """pynn-c's float64 training step on every workload (in a process of its own)."""
+    _apply_settings(conf)
+    rows = []
+    for name, sizes, batch, hidden, loss in WORKLOADS:
+        step, _, _ = pynn_runner("c", "float64")(sizes, batch, hidden, loss)
+        t = median_time(step, budget)
+        rows.append({"workload": name, "step_s": t, "step_gflops": flops(sizes, batch, True) / t / 1e9})
+    return rows
+
+
 def float64_report(budget, peak_size=2048):
     """pynn-c's float64 training step on every workload, and on the large one
     against numpy's float64 GEMM peak (best of several runs, before and after
     the rows; raised to the fastest row if one beats it)."""
     peak_budget = min(2.0, 4 * budget)
     before = machine_peak(peak_size, dtype=np.float64, budget=peak_budget)[0]
-    rows = []
-    for name, sizes, batch, hidden, loss in WORKLOADS:
-        step, _, _ = pynn_runner("c", "float64")(sizes, batch, hidden, loss)
-        t = median_time(step, budget)
-        rows.append({"workload": name, "step_s": t, "step_gflops": flops(sizes, batch, True) / t / 1e9})
+    rows = in_fresh_process(float64_rows, budget, _settings_now())
     after = machine_peak(peak_size, dtype=np.float64, budget=peak_budget)[0]
     peak = max(before, after, max(r["step_gflops"] for r in rows))
     for r in rows:
@@ -356,34 +413,46 @@ def float64_report(budget, peak_size=2048):
     return {"gemm_peak_gflops": peak, "before": before, "after": after, "rows": rows}
 
 
-def digits_fit(epochs=20):
-    """pynn vs MLPClassifier on scikit-learn's digits: time and test accuracy."""
-    import warnings
-
+def _digits_split():
     from sklearn.datasets import load_digits
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
-    from sklearn.neural_network import MLPClassifier
-    warnings.filterwarnings("ignore", category=ConvergenceWarning)
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
-    results = {}
-    for backend_name in pynn.available_backends():
-        pynn.set_backend(backend_name)
-        net = pynn.Network([pynn.Dense(64, 128, "relu"), pynn.Dense(128, 10, "softmax")],
-                           loss="cross_entropy", optimizer=pynn.Adam(lr=1e-3), seed=0)
+    return train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+
+
+def digits_fit_one(who, epochs, conf):
+    """One contender's fit of scikit-learn's digits (run in a process of its
+    own): {"seconds", "accuracy"} on the held-out quarter."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    _apply_settings(conf)
+    X_train, X_test, y_train, y_test = _digits_split()
+    if who == "sklearn":
+        model = MLPClassifier(hidden_layer_sizes=(128,), solver="adam", learning_rate_init=1e-3, batch_size=32,
+                              max_iter=epochs, alpha=0.0, tol=0.0, n_iter_no_change=epochs + 1, random_state=0)
         start = time.perf_counter()
-        net.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
+        model.fit(X_train, y_train)
         seconds = time.perf_counter() - start
-        results["pynn-" + backend_name] = {"seconds": seconds, "accuracy": net.evaluate(X_test, y_test)["accuracy"]}
-    model = MLPClassifier(hidden_layer_sizes=(128,), solver="adam", learning_rate_init=1e-3, batch_size=32,
-                          max_iter=epochs, alpha=0.0, tol=0.0, n_iter_no_change=epochs + 1, random_state=0)
+        return {"seconds": seconds, "accuracy": float(model.score(X_test, y_test))}
+    pynn.set_backend(who[len("pynn-"):])
+    net = pynn.Network([pynn.Dense(64, 128, "relu"), pynn.Dense(128, 10, "softmax")],
+                       loss="cross_entropy", optimizer=pynn.Adam(lr=1e-3), seed=0)
     start = time.perf_counter()
-    model.fit(X_train, y_train)
+    net.fit(X_train, y_train, epochs=epochs, batch_size=32, verbose=0)
     seconds = time.perf_counter() - start
-    results["sklearn"] = {"seconds": seconds, "accuracy": float(model.score(X_test, y_test))}
-    return results
+    return {"seconds": seconds, "accuracy": net.evaluate(X_test, y_test)["accuracy"]}
+
+
+def digits_fit(epochs=20):
+    """pynn vs MLPClassifier on scikit-learn's digits: time and test accuracy,
+    each contender's fit in a process of its own."""
+    conf = _settings_now()
+    return {who: in_fresh_process(digits_fit_one, who, epochs, conf)
+            for who in ["pynn-" + name for name in pynn.available_backends()] + ["sklearn"]}
 
 
 def run(workloads, contenders, budget, log=print, peak_size=2048):
@@ -397,26 +466,18 @@ def run(workloads, contenders, budget, log=print, peak_size=2048):
     before, np_before, ours_before = machine_peak(peak_size, budget=peak_budget)
     log("float32 GEMM peak before (%dx%d matmul, best of 7): numpy %.1f, pynn-c %s GFLOP/s"
         % (peak_size, peak_size, np_before, "%.1f" % ours_before if ours_before else "-"))
-    rows = []
-    for name, sizes, batch, hidden, loss in workloads:
-        for who in contenders:
-            ok, why = available(who)
-            if not ok:
-                rows.append({"workload": name, "contender": who, "skipped": why})
-                continue
-            step, forward, net = CONTENDERS[who](sizes, batch, hidden, loss)
-            t_step = median_time(step, budget)
-            t_fwd = median_time(forward, budget)
-            row = {"workload": name, "contender": who, "sizes": list(sizes), "batch": batch,
-                   "step_s": t_step, "forward_s": t_fwd,
-                   "step_samples_per_s": batch / t_step, "forward_samples_per_s": batch / t_fwd,
-                   "step_gflops": flops(sizes, batch, True) / t_step / 1e9,
-                   "forward_gflops": flops(sizes, batch, False) / t_fwd / 1e9}
-            if net is not None and who == "pynn-c":
-                row["memory"] = memory_report(net, step)
-            rows.append(row)
-            log("  %-12s %-10s step %10.1f us  forward %10.1f us  (%5.1f GFLOP/s training)"
-                % (name, who, t_step * 1e6, t_fwd * 1e6, row["step_gflops"]))
+    by_contender = {}
+    for who in contenders:
+        ok, why = available(who)
+        if ok:
+            by_contender[who] = in_fresh_process(contender_rows, who, workloads, budget, _settings_now())
+            for row in by_contender[who]:
+                log("  %-12s %-10s step %10.1f us  forward %10.1f us  (%5.1f GFLOP/s training)"
+                    % (row["workload"], who, row["step_s"] * 1e6, row["forward_s"] * 1e6, row["step_gflops"]))
+        else:
+            by_contender[who] = [{"workload": name, "contender": who, "skipped": why} for name, *_ in workloads]
+    # the rows in the report's order: workload by workload, the contenders in the order asked
+    rows = [by_contender[who][i] for i in range(len(workloads)) for who in contenders]
     after, np_after, ours_after = machine_peak(peak_size, budget=peak_budget)
     log("float32 GEMM peak after: numpy %.1f, pynn-c %s GFLOP/s" % (np_after, "%.1f" % ours_after if ours_after else "-"))
     peak = max(before, after)
