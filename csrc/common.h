@@ -44,6 +44,15 @@ int64_t pynn_activation_workspace(const pynn_net *net, int64_t batch);
 #define PYNN_RESTRICT restrict
 #endif
 
+/* A function the compiler must not inline into its caller. */
+#if defined(_MSC_VER)
+#define PYNN_NOINLINE __declspec(noinline)
+#elif defined(__GNUC__) || defined(__clang__)
+#define PYNN_NOINLINE __attribute__((noinline))
+#else
+#define PYNN_NOINLINE
+#endif
+
 /* x86-64 or i386 with a compiler we know how to get AVX code from: GCC and
  * clang (target attributes, __builtin_cpu_supports) or MSVC x64 (intrinsics
  * usable in any function; CPUID by __cpuidex/_xgetbv).  ARM64EC also
