@@ -21,7 +21,7 @@ array([[-0.0455,  0.    ,  2.996 ]])
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Tuple, TypeVar, cast
+from typing import Any, Callable, Dict, Tuple, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -65,13 +65,27 @@ def erf(x: npt.NDArray[_F]) -> npt.NDArray[_F]:
 def sigmoid(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """1 / (1 + exp(-z)), computed without overflow for any z: with
     e = exp(-|z|) (never > 1), 1 / (1 + e) where z >= 0 and e / (1 + e)
-    elsewhere, as csrc/activations.inc; in place in two temporaries."""
-    e = np.copysign(z, -1)  # -|z| in one pass
+    elsewhere, as csrc/activations.inc; in two temporaries.  The numerator
+    is exp(min(z, 0)): exactly 1 where z >= 0 and e elsewhere (the same
+    exp of the same value), which spares a masked division (numpy's
+    ``where=`` is several times slower than a plain pass)."""
+    minus_one, one, zero = _SIGMOID_CONSTANTS.get(z.dtype) or _constants(z.dtype.type)
+    e = np.copysign(z, minus_one)  # -|z| in one pass
     np.exp(e, out=e)
-    t = e + 1
-    out = np.divide(e, t, out=e)
-    np.divide(1, t, out=out, where=z >= 0)
-    return out
+    e += one
+    num = np.minimum(z, zero)
+    np.exp(num, out=num)
+    return np.divide(num, e, out=num)
+
+
+def _constants(dt: Any) -> Tuple[Any, Any, Any]:
+    return dt(-1), dt(1), dt(0)
+
+
+# sigmoid's -1, 1 and 0 in the network dtypes, made once (a numpy scalar
+# costs about as much to make as a small array costs to add)
+_SIGMOID_CONSTANTS = {np.dtype(t): _constants(t) for t in (np.float32, np.float64)}
+_ZEROS = {dtype: constants[2] for dtype, constants in _SIGMOID_CONSTANTS.items()}
 
 
 def softmax(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
@@ -80,51 +94,117 @@ def softmax(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     return e / e.sum(axis=1, keepdims=True)
 
 
+_SMALL = 4096  # elements: below, a masked store is the cheapest way to zero some elements
+
+
+def _d_relu(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    """PyTorch's threshold_backward: da with +0 where z <= 0 (and da where z
+    is NaN), in place.  numpy's masked stores (putmask, copyto with where=)
+    branch on each element, slow on a random mask: on larger arrays each
+    element's bits are and-ed with a mask of all ones (kept) or zeros
+    (dropped) instead, which gives the same bits (a multiplication by 0/1
+    would not: -0, and NaN from an infinite da)."""
+    if da.size <= _SMALL:
+        np.putmask(da, z <= 0, da.dtype.type(0))
+        return da
+    drop = np.less_equal(z, 0).view(np.int8)
+    drop -= 1  # kept: -1 (all bits set), dropped: 0
+    bits = da.view(np.int32 if da.dtype.itemsize == 4 else np.int64)
+    bits &= drop.astype(bits.dtype)
+    return da
+
+
+def _linear(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    return z
+
+
+def _relu(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    zero = _ZEROS.get(z.dtype)
+    return np.maximum(z, z.dtype.type(0) if zero is None else zero)
+
+
+def _leaky_relu(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    dt = z.dtype.type
+    return np.where(z > 0, z, z * dt(LEAKY_SLOPE))
+
+
+def _gelu(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    dt = z.dtype.type
+    return z * dt(0.5) * (1 + erf(z * dt(_RSQRT2)))
+
+
+#: name -> a = act(z), each a function of z; the numpy backend calls them
+#: through this table (one lookup per layer instead of a chain of tests)
+FORWARD: Dict[str, Callable[[Any], Any]] = {
+    "linear": _linear,
+    "sigmoid": sigmoid,
+    "tanh": np.tanh,
+    "relu": _relu,
+    "leaky_relu": _leaky_relu,
+    "gelu": _gelu,
+    "softmax": softmax,
+}
+
+
 def forward(name: str, z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """a = act(z) for a (batch, width) array of pre-activations."""
+    function = FORWARD.get(name)
+    if function is None:
+        raise ValueError("unknown activation %r" % (name,))
+    result: npt.NDArray[_F] = function(z)
+    return result
+
+
+def _d_linear(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    return da
+
+
+def _d_sigmoid(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    da *= a.dtype.type(1) - a
+    da *= a
+    return da
+
+
+def _d_tanh(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    t = a * a
+    np.subtract(a.dtype.type(1), t, out=t)
+    da *= t
+    return da
+
+
+def _d_leaky_relu(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
+    # a NaN z takes the slope, as in PyTorch; da * 1 is da, exactly (a multiply
+    # with where=, or an np.where, branches on each element: slower)
+    da *= np.array([LEAKY_SLOPE, 1], dtype=z.dtype).take(np.greater(z, 0).view(np.uint8))
+    return da
+
+
+def _d_gelu(z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
     dt = z.dtype.type
-    if name == "linear":
-        return z
-    if name == "sigmoid":
-        return sigmoid(z)
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, dt(0))
-    if name == "leaky_relu":
-        return np.where(z > 0, z, z * dt(LEAKY_SLOPE))
-    if name == "gelu":
-        return z * dt(0.5) * (1 + erf(z * dt(_RSQRT2)))
-    if name == "softmax":
-        return softmax(z)
-    raise ValueError("unknown activation %r" % (name,))
+    cdf = dt(0.5) * (1 + erf(z * dt(_RSQRT2)))
+    pdf = dt(_PDF_AT_0) * np.exp(z * z * dt(-0.5))
+    da *= cdf + z * pdf
+    return da
+
+
+#: name -> dz = da * act'(z) from (z, a, da), in place in da (no softmax:
+#: its gradient is only taken together with cross-entropy, in losses.py)
+BACKWARD: Dict[str, Callable[[Any, Any, Any], Any]] = {
+    "linear": _d_linear,
+    "sigmoid": _d_sigmoid,
+    "tanh": _d_tanh,
+    "relu": _d_relu,
+    "leaky_relu": _d_leaky_relu,
+    "gelu": _d_gelu,
+}
 
 
 def backward(name: str, z: npt.NDArray[_F], a: npt.NDArray[_F], da: npt.NDArray[_F]) -> npt.NDArray[_F]:
     """dz = da * act'(z), given z and a = act(z), computed in place in ``da``
     (a temporary of the backward pass) and returned.  (Softmax's gradient is
     only taken together with cross-entropy, in losses.py.)"""
-    dt = z.dtype.type
-    if name == "linear":
-        return da
-    if name == "sigmoid":
-        da *= 1 - a
-        da *= a
-        return da
-    if name == "tanh":
-        t = a * a
-        np.subtract(1, t, out=t)
-        da *= t
-        return da
-    if name == "relu":  # PyTorch's threshold_backward: 0 where z <= 0, else da (also where z is NaN)
-        np.copyto(da, dt(0), where=z <= 0)
-        return da
-    if name == "leaky_relu":  # a NaN z takes the slope, as in PyTorch
-        np.multiply(da, dt(LEAKY_SLOPE), out=da, where=~(z > 0))
-        return da
-    if name == "gelu":
-        cdf = dt(0.5) * (1 + erf(z * dt(_RSQRT2)))
-        pdf = dt(_PDF_AT_0) * np.exp(z * z * dt(-0.5))
-        da *= cdf + z * pdf
-        return da
-    raise ValueError("activation %r has no elementwise derivative" % (name,))
+    function = BACKWARD.get(name)
+    if function is None:
+        raise ValueError("activation %r has no elementwise derivative" % (name,))
+    result: npt.NDArray[_F] = function(z, a, da)
+    return result

@@ -238,12 +238,27 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
     Returns ``(mean_loss, grad or None, n_correct)`` with the loss as a Python
     float accumulated in float64 and the gradient in out's dtype.
     """
-    dt = out.dtype.type
     n_rows, k = out.shape
-    w = None if weights is None else weights.astype(np.float64)
+    if weights is None and loss == "cross_entropy":
+        return _cross_entropy(out, Y, labels, None, float(n_rows), want_grad)
+    dt = out.dtype.type
     # the weighted mean's denominator: unit * (sum of weights, or rows)
     unit = 1 if loss == "cross_entropy" else k
-    denom = float(unit * (n_rows if w is None else w.sum()))
+    w: Optional[Float64Array] = None
+    if weights is None:
+        denom = float(unit * n_rows)
+        if loss == "mse":  # Σ d² in float64 in one pass (a dot product)
+            assert Y is not None
+            d = out - Y
+            flat = (d if d.dtype == np.float64 else d.astype(np.float64)).reshape(-1)  # (read before d changes)
+            value = float(flat.dot(flat)) / denom
+            if want_grad:
+                d *= _scale(dt, 2.0, denom)
+                return value, d, 0.0
+            return value, None, 0.0
+    else:
+        w = weights.astype(np.float64)
+        denom = float(unit * w.sum())
 
     def mean(per_row: Float64Array) -> float:
         total = per_row.sum() if w is None else (w * per_row).sum()
@@ -251,24 +266,13 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
 
     def scale(c: float) -> Any:
         """Each row's gradient factor c w_i / denom, rounded once to the dtype (a column)."""
-        if not denom > 0:
-            return dt(0)
-        if w is None:
-            return dt(c / denom)
-        return ((c * w) / denom).astype(out.dtype)[:, None]
+        return _scale(dt, c, denom, w)
 
     if loss in ("mse", "mae", "huber"):
         assert Y is not None  # only cross-entropy takes class labels
         d = out - Y
         dd = d.astype(np.float64)
         g: FloatArray
-        if loss == "mse" and w is None:  # Σ d² in float64 in one pass (a dot product)
-            flat = dd.reshape(-1)
-            value = float(np.dot(flat, flat)) / denom
-            if want_grad:
-                d *= scale(2.0)
-                return value, d, 0.0
-            return value, None, 0.0
         if loss == "mse":
             e, g = dd * dd, d
         elif loss == "mae":  # the gradient's sign is 0 at a NaN difference, as in PyTorch
@@ -290,31 +294,55 @@ def numpy_loss(loss: str, out: FloatArray, Y: Optional[FloatArray], labels: Opti
             from .activations import sigmoid
             grad = (sigmoid(out) - Y) * scale(1.0)
         return value, grad, correct
-    # cross_entropy, from the logits via log-sum-exp (the sums in float64)
-    m = out.max(axis=1, keepdims=True)
-    e = out - m
-    np.exp(e, out=e)
-    s = e.sum(axis=1, keepdims=True)
-    lse = np.log(s, dtype=np.float64)
-    lse += m  # float32 logits widen exactly
+    return _cross_entropy(out, Y, labels, w, denom, want_grad)
+
+
+def _scale(dt: Any, c: float, denom: float, w: Optional[Float64Array] = None) -> Any:
+    """Each row's gradient factor c w_i / denom, rounded once to the dtype
+    (a column), or c / denom without weights (a scalar)."""
+    if not denom > 0:
+        return dt(0)
+    if w is None:
+        return dt(c / denom)
+    return ((c * w) / denom).astype(dt)[:, None]
+
+
+def _cross_entropy(out: FloatArray, Y: Optional[FloatArray], labels: Optional[IntArray],
+                   w: Optional[Float64Array], denom: float, want_grad: bool) -> Tuple[float, Optional[FloatArray], float]:
+    """numpy_loss for cross-entropy, from the logits via log-sum-exp (the
+    sums in float64).  The rows' elements are picked through out's flat view
+    (row starts plus column), cheaper at small sizes than a fancy index or a
+    reduction over the rows' few columns; each row's maximum is the element
+    argmax picks (a NaN where the row has one, as max gives)."""
+    n_rows, k = out.shape
     predicted = out.argmax(axis=1)
+    starts = np.arange(0, n_rows * k, k)
+    flat = out.reshape(-1)
+    m = flat[starts + predicted]  # (N,): the rows' sums and log-sum-exps are vectors, cheaper than columns
+    e = out - m[:, None]
+    np.exp(e, out=e)
+    s = np.add.reduce(e, 1)
+    lse = np.log(s if s.dtype == np.float64 else s.astype(np.float64))
+    lse += m  # float32 logits widen exactly
     if labels is not None:
-        rows = np.arange(n_rows)
-        per_row = lse[:, 0] - out[rows, labels]
+        picked = starts
+        picked += labels  # each row's label's element
+        per_row = lse - flat[picked]
         hits = predicted == labels
     else:
         assert Y is not None  # probability rows
-        per_row = (Y.astype(np.float64) * (lse - out)).sum(axis=1)
+        per_row = (Y.astype(np.float64) * (lse[:, None] - out)).sum(axis=1)
         hits = predicted == Y.argmax(axis=1)
     correct = float(np.count_nonzero(hits) if w is None else (w * hits).sum())
     grad = None
     if want_grad:
-        p = np.divide(e, s, out=e)
+        p = np.divide(e, s[:, None], out=e)
         if labels is not None:
-            p[rows, labels] -= 1
-            p *= scale(1.0)
+            p.reshape(-1)[picked] -= 1
+            p *= out.dtype.type(1.0 / denom) if w is None and denom > 0 else _scale(out.dtype.type, 1.0, denom, w)
             grad = p
         else:
             assert Y is not None
-            grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * scale(1.0)
-    return mean(per_row), grad, correct
+            grad = (p * Y.sum(axis=1, keepdims=True, dtype=out.dtype) - Y) * _scale(out.dtype.type, 1.0, denom, w)
+    total = np.add.reduce(per_row) if w is None else (w * per_row).sum()
+    return (float(total) / denom if denom > 0 else 0.0), grad, correct

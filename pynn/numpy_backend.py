@@ -34,7 +34,31 @@ def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Opt
                  weights: Optional[FloatArray] = None) -> None:
     """The checks the C core makes on its inputs, with the same errors."""
     _check_x(X)
+    if weights is None:  # the per-step cases first, each in one pass (check_values makes the same checks)
+        if Y is None:
+            if (labels is not None and labels.dtype is _INT64 and labels.size
+                    and np.maximum.reduce(labels.view(_UINT64)) < plan.n_out):
+                return  # int64 labels in range (a negative one read as unsigned is beyond any class count)
+        elif plan.loss not in FUSED and _all_finite(Y):
+            return  # regression targets: finite is all there is to check
     check_values(plan.loss, Y, labels, plan.n_out, weights)
+
+
+_INT64, _UINT64 = np.dtype(np.int64), np.dtype(np.uint64)
+
+
+def _all_finite(a: FloatArray) -> bool:
+    """Whether every element of a float array is finite.  On small arrays
+    count_nonzero of the mask: half the cost of the mask's .all(), whose
+    reduction's fixed cost dominates there.  (A dot product of the array with
+    itself would be cheaper still, but it can overflow on finite values and
+    warn.)"""
+    if a.size <= _COUNT_LIMIT:
+        return bool(np.count_nonzero(np.isfinite(a)) == a.size)
+    return bool(np.isfinite(a).all())
+
+
+_COUNT_LIMIT = 1 << 14
 
 
 _CHECK_BLOCK = 1 << 18  # elements per isfinite pass over a large X: its mask stays small
@@ -42,7 +66,7 @@ _CHECK_BLOCK = 1 << 18  # elements per isfinite pass over a large X: its mask st
 
 def _check_x(X: FloatArray) -> None:
     if X.size <= _CHECK_BLOCK:
-        if not np.isfinite(X).all():
+        if not _all_finite(X):
             raise nonfinite_error("X")
         return
     rows = max(1, _CHECK_BLOCK // max(1, X.shape[1]))  # a memory map is checked without a mask as big as X
@@ -62,21 +86,21 @@ def _forward(plan: Plan, X: FloatArray, step: int = 0, first_row: int = 0, logit
     ins: List[FloatArray] = []
     zs: List[FloatArray] = []
     outs: List[FloatArray] = []
-    keeps: List[Optional[BoolArray]] = []
+    keeps: List[Optional[BoolArray]] = [None] * plan.n_layers
     a = X
-    dropping = bool(step) and plan.has_dropout
-    last = plan.n_layers - 1
+    rates = plan.drop_rates if step and plan.has_dropout else None
+    last = plan.n_layers - 1 if logits_only else -1
+    forward = activations.FORWARD
     for i, (name, (W, b)) in enumerate(zip(plan.activations, plan.param_views)):
-        keep = None
-        if dropping and plan.drop_rates[i] > 0:
-            p = float(plan.drop_rates[i])
+        if rates is not None and rates[i] > 0:
+            p = float(rates[i])
             keep = dropout.keep_mask(plan.dropout_seed, step, i, a.size, p, first_row * a.shape[1]).reshape(a.shape)
             a = dropout.apply(a, keep, p)
-        keeps.append(keep)
+            keeps[i] = keep
         ins.append(a)
         z = a @ W
         z += b  # the bias after the product, as the C core adds it
-        a = z if logits_only and i == last else activations.forward(name, z)
+        a = z if i == last else forward[name](z)
         zs.append(z)
         outs.append(a)
     return ins, zs, outs, keeps
@@ -117,22 +141,26 @@ def _backprop(plan: Plan, step: int, X: FloatArray, Y: Optional[FloatArray], lab
               weights: Optional[FloatArray], first_row: int = 0) -> Tuple[float, float]:
     fused = plan.loss in FUSED  # the loss reads the logits: the last activation is not needed
     ins, zs, outs, keeps = _forward(plan, X, step, first_row, logits_only=fused)
-    loss, delta, correct = numpy_loss(plan.loss, _loss_input(plan, zs, outs), Y, labels, weights)
+    loss, delta, correct = numpy_loss(plan.loss, zs[-1] if fused else outs[-1], Y, labels, weights)
     assert delta is not None  # numpy_loss gives the gradient when asked (want_grad)
     acts = plan.activations
+    backward = activations.BACKWARD
     if not fused:  # the fused losses already gave dLoss/dz
-        delta = activations.backward(acts[-1], zs[-1], outs[-1], delta)
+        delta = backward[acts[-1]](zs[-1], outs[-1], delta)
+    params, grads = plan.param_views, plan.grad_views
     for i in range(plan.n_layers - 1, -1, -1):
-        W = plan.param_views[i][0]
-        dW, db = plan.grad_views[i]
+        dW, db = grads[i]
         np.matmul(ins[i].T, delta, out=dW)
-        np.add.reduce(delta, axis=0, out=db)  # np.sum's reduction, without its wrapper
+        if delta.shape[0] == 1:  # one row: the reduction's 0 + row, without a reduction's cost (and 0 + -0 is +0)
+            np.add(delta[0], 0, out=db)
+        else:
+            np.add.reduce(delta, axis=0, out=db)  # np.sum's reduction, without its wrapper
         if i > 0:
-            d_in = delta @ W.T
+            d_in = delta @ params[i][0].T
             keep = keeps[i]
             if keep is not None:  # back through the forward pass's mask
                 d_in = dropout.apply(d_in, keep, float(plan.drop_rates[i]))
-            delta = activations.backward(acts[i - 1], zs[i - 1], outs[i - 1], d_in)
+            delta = backward[acts[i - 1]](zs[i - 1], outs[i - 1], d_in)
     return loss, correct
 
 
@@ -145,9 +173,18 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
     returns (sum of loss * batch rows (or batch weight), number correct)."""
     if index is None:
         check_inputs(plan, X, Y, labels, weights)
+        n = X.shape[0]
+        if n <= batch_size:  # one batch, X itself (train_step's case)
+            loss, right = _backprop(plan, optimizer.step + 1, X, Y, labels, weights)
+            if not math.isfinite(loss) or not _all_finite(plan.grads):  # as the C step: no update
+                raise DivergenceError(DIVERGED_MESSAGE, batches_done=0)
+            optimizer.step += 1  # _update, inlined
+            optimizer.numpy_update(plan.params, plan.grads, plan.state)
+            # 0.0 + ...: the sums of the loop below, from their start, to the bit
+            return 0.0 + loss * (n if weights is None else float(weights.astype(np.float64).sum())), 0.0 + right
     else:
         check_index(index, X.shape[0])
-    n = X.shape[0] if index is None else index.shape[0]
+        n = index.shape[0]
     total = correct = 0.0
     for lo in range(0, n, batch_size):
         hi = min(lo + batch_size, n)
@@ -172,7 +209,7 @@ def apply_gradients(plan: Plan, optimizer: Optimizer) -> None:
 
 def _update(plan: Plan, optimizer: Optimizer) -> bool:
     """The update, if every gradient is finite (else nothing changes: False)."""
-    if not np.isfinite(plan.grads).all():
+    if not _all_finite(plan.grads):
         return False
     optimizer.step += 1
     optimizer.numpy_update(plan.params, plan.grads, plan.state)

@@ -18,7 +18,7 @@ as PyTorch does; one that removes a buffer drops it.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar, Dict, Generic, Mapping, Optional, Tuple, Type, TypeVar, Union, overload
+from typing import Any, Callable, ClassVar, Dict, Generic, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 import numpy as np
 
