@@ -336,7 +336,14 @@ def pynn_gemm_peak(n=2048, dtype=np.float32, budget=2.0):
 def machine_peak(n=2048, dtype=np.float32, budget=2.0):
     """The machine's GEMM peak now: the better of numpy's and pynn-c's own
     n x n matmul (each the best of several runs); returns (peak, numpy's,
-    pynn-c's or None)."""
+    pynn-c's or None).  Measured in a process of its own, so numpy's BLAS
+    threads do not spin on while the next contender is timed."""
+    return in_fresh_process(_machine_peak_here, n, np.dtype(dtype).name, budget, _settings_now())
+
+
+def _machine_peak_here(n, dtype_name, budget, conf):
+    _apply_settings(conf)
+    dtype = np.dtype(dtype_name).type
     ours = pynn_gemm_peak(n, dtype, budget)
     theirs = gemm_peak(n, dtype, budget)
     return max(theirs, ours or 0.0), theirs, ours
