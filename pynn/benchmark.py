@@ -108,6 +108,8 @@ def pynn_runner(backend_name, dtype="float32"):
         net = pynn.Network(mlp_layers(sizes, hidden, output_activation(loss)), loss=loss, optimizer=pynn.SGD(lr=LR), seed=0, dtype=dtype)
         X, y = make_data(sizes, batch, loss)
         X = X.astype(dtype)
+        if y.dtype.kind == "f":  # targets of the network's dtype too: no conversion timed with each step
+            y = y.astype(dtype)
         return (lambda: net.train_step(X, y)), (lambda: net.predict(X)), net
     return run
 
