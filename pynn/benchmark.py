@@ -5,7 +5,10 @@ the options.  It times, for each workload of the ladder below, one training
 step (forward, loss, backward, SGD update; float32) and one forward pass, for
 every contender that is installed, each contender in a fresh Python process of
 its own (spawned: no other contender's library is loaded there, so no idle
-OpenMP or BLAS threads of theirs spin on the cores it is timed on):
+OpenMP or BLAS threads of theirs spin on the cores it is timed on), asked in
+turn, with a pause between turns, over several rounds (a time is the median
+over the rounds, so a slow minute of a shared machine does not fall on one
+contender alone):
 
 - ``pynn-c`` and ``pynn-numpy``: ``net.train_step(X, y)`` / ``net.predict(X)``;
 - ``numpy``: a straightforward numpy MLP (preallocated nothing, in-place
@@ -267,22 +270,113 @@ def in_fresh_process(fn, *args):
         return pool.submit(fn, *args).result()
 
 
-def contender_rows(who, workloads, budget, conf):
-    """One contender's timings on every workload (run in a process of its own)."""
+class ContenderProcess:
+    """One contender's own Python process for the whole run (spawned, so no
+    other contender's library is loaded there), timing a workload when asked.
+
+    The suite asks every contender in turn, workload by workload, for several
+    rounds: a slow minute of a shared machine then hits every contender a
+    little instead of one contender a lot."""
+
+    def __init__(self, who, conf):
+        context = multiprocessing.get_context("spawn")
+        self.who = who
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve_contender, args=(child, who, conf), daemon=True)
+        self.process.start()
+        child.close()
+
+    def time(self, workload, budget):
+        """{"step_s", "forward_s"} (and "memory" for pynn-c, the first time)."""
+        self.conn.send((workload, budget))
+        try:
+            result = self.conn.recv()
+        except EOFError:
+            raise RuntimeError("the %s contender's process ended (exit code %s)"
+                               % (self.who, self.process.exitcode)) from None
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def close(self):
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass  # it has ended already
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+def _serve_contender(conn, who, conf):
+    """A ContenderProcess's loop: time each workload asked for (its runner
+    made on the first request and kept), until told to stop."""
     _apply_settings(conf)
+    made = {}
+    while True:
+        request = conn.recv()
+        if request is None:
+            return
+        (name, sizes, batch, hidden, loss), budget = request
+        try:
+            first = name not in made
+            if first:
+                made[name] = CONTENDERS[who](sizes, batch, hidden, loss)
+            step, forward, net = made[name]
+            result = {"step_s": median_time(step, budget), "forward_s": median_time(forward, budget)}
+            if first and net is not None and who == "pynn-c":
+                result["memory"] = memory_report(net, step)
+        except Exception as e:  # noqa: BLE001 -- sent back and raised in the suite's process
+            result = e
+        conn.send(result)
+
+
+# Seconds between two contenders' turns: other libraries' idle threads (a
+# BLAS's, OpenMP's) spin for up to ~0.1 s after their last call before they
+# sleep; meanwhile they would share the cores with the next contender.
+SETTLE_SECONDS = 0.1
+
+
+def time_contenders(workloads, contenders, budget, rounds, log=print):
+    """Every available contender's step and forward times on every workload:
+    ``rounds`` rounds, each asking every contender in turn for each workload
+    with budget / rounds seconds; a time is the median over the rounds.
+    Returns the rows, workload by workload, the contenders in the order asked."""
+    conf = _settings_now()
+    procs = {}
+    try:
+        for who in contenders:
+            if available(who)[0]:
+                procs[who] = ContenderProcess(who, conf)
+        samples = {}
+        for r in range(rounds):
+            for workload in workloads:
+                for who, proc in procs.items():
+                    time.sleep(SETTLE_SECONDS)
+                    t = proc.time(workload, budget / rounds)
+                    samples.setdefault((workload[0], who), []).append(t)
+                    log("  round %d/%d  %-12s %-10s step %10.1f us  forward %10.1f us"
+                        % (r + 1, rounds, workload[0], who, t["step_s"] * 1e6, t["forward_s"] * 1e6))
+    finally:
+        for proc in procs.values():
+            proc.close()
     rows = []
-    for name, sizes, batch, hidden, loss in workloads:
-        step, forward, net = CONTENDERS[who](sizes, batch, hidden, loss)
-        t_step = median_time(step, budget)
-        t_fwd = median_time(forward, budget)
-        row = {"workload": name, "contender": who, "sizes": list(sizes), "batch": batch,
-               "step_s": t_step, "forward_s": t_fwd,
-               "step_samples_per_s": batch / t_step, "forward_samples_per_s": batch / t_fwd,
-               "step_gflops": flops(sizes, batch, True) / t_step / 1e9,
-               "forward_gflops": flops(sizes, batch, False) / t_fwd / 1e9}
-        if net is not None and who == "pynn-c":
-            row["memory"] = memory_report(net, step)
-        rows.append(row)
+    for name, sizes, batch, _, _ in workloads:
+        for who in contenders:
+            if who not in procs:
+                rows.append({"workload": name, "contender": who, "skipped": available(who)[1]})
+                continue
+            got = samples[(name, who)]
+            t_step = statistics.median(t["step_s"] for t in got)
+            t_fwd = statistics.median(t["forward_s"] for t in got)
+            row = {"workload": name, "contender": who, "sizes": list(sizes), "batch": batch,
+                   "step_s": t_step, "forward_s": t_fwd, "rounds": len(got),
+                   "step_samples_per_s": batch / t_step, "forward_samples_per_s": batch / t_fwd,
+                   "step_gflops": flops(sizes, batch, True) / t_step / 1e9,
+                   "forward_gflops": flops(sizes, batch, False) / t_fwd / 1e9}
+            if "memory" in got[0]:
+                row["memory"] = got[0]["memory"]
+            rows.append(row)
     return rows
 
 
@@ -464,8 +558,9 @@ def digits_fit(epochs=20):
             for who in ["pynn-" + name for name in pynn.available_backends()] + ["sklearn"]}
 
 
-def run(workloads, contenders, budget, log=print, peak_size=2048):
-    """Times every workload for every contender; returns (peak, rows, peaks).
+def run(workloads, contenders, budget, log=print, peak_size=2048, rounds=3):
+    """Times every workload for every contender (time_contenders); returns
+    (peak, rows, peaks).
     The float32 GEMM peak is measured before and after the contenders (the
     best of several runs each time) and the higher of the two is the peak;
     if a workload still beats it, the peak is raised to that workload's rate
@@ -475,18 +570,7 @@ def run(workloads, contenders, budget, log=print, peak_size=2048):
     before, np_before, ours_before = machine_peak(peak_size, budget=peak_budget)
     log("float32 GEMM peak before (%dx%d matmul, best of 7): numpy %.1f, pynn-c %s GFLOP/s"
         % (peak_size, peak_size, np_before, "%.1f" % ours_before if ours_before else "-"))
-    by_contender = {}
-    for who in contenders:
-        ok, why = available(who)
-        if ok:
-            by_contender[who] = in_fresh_process(contender_rows, who, workloads, budget, _settings_now())
-            for row in by_contender[who]:
-                log("  %-12s %-10s step %10.1f us  forward %10.1f us  (%5.1f GFLOP/s training)"
-                    % (row["workload"], who, row["step_s"] * 1e6, row["forward_s"] * 1e6, row["step_gflops"]))
-        else:
-            by_contender[who] = [{"workload": name, "contender": who, "skipped": why} for name, *_ in workloads]
-    # the rows in the report's order: workload by workload, the contenders in the order asked
-    rows = [by_contender[who][i] for i in range(len(workloads)) for who in contenders]
+    rows = time_contenders(workloads, contenders, budget, rounds, log)
     after, np_after, ours_after = machine_peak(peak_size, budget=peak_budget)
     log("float32 GEMM peak after: numpy %.1f, pynn-c %s GFLOP/s" % (np_after, "%.1f" % ours_after if ours_after else "-"))
     peak = max(before, after)
@@ -658,6 +742,9 @@ def main(argv=None):
     parser.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated subset of: "
                         + ", ".join(CONTENDERS))
     parser.add_argument("--budget", type=float, default=0.5, help="seconds of timing per measurement")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds over the contenders, each timing every workload with budget/rounds "
+                             "seconds; a time is the median over the rounds")
     parser.add_argument("--no-fit", action="store_true", help="skip the digits fit comparison")
     parser.add_argument("--no-float64", action="store_true", help="skip pynn-c's float64 measurements")
     parser.add_argument("--out", default="benchmarks/results", help="directory for JSON, markdown and PNG")
@@ -665,6 +752,8 @@ def main(argv=None):
                         help="side of numpy's square matmul that measures the GEMM peak (a small one for a "
                              "quick smoke run)")
     args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     names = args.workloads.split(",")
     unknown = set(names) - {w[0] for w in WORKLOADS} | set(args.contenders.split(",")) - set(CONTENDERS)
     if unknown:
@@ -679,7 +768,7 @@ def main(argv=None):
     print(info["machine"])
     print("SIMD: this CPU runs %s; pynn-c's products run the %s kernels" % (info["simd"]["cpu"],
                                                                           info["simd"]["kernel"]))
-    peak, rows, peaks = run(workloads, contenders, args.budget, peak_size=args.peak_size)
+    peak, rows, peaks = run(workloads, contenders, args.budget, peak_size=args.peak_size, rounds=args.rounds)
     digits = None
     if not args.no_fit:
         ok, why = available("sklearn")

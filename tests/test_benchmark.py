@@ -45,17 +45,30 @@ def test_suite_writes_its_reports(backend, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(benchmark, "machine_peak", machine_peak)
     contenders = "pynn-c,pynn-numpy,numpy" if "c" in pynn.available_backends() else "pynn-numpy,numpy"
     assert benchmark.main(["--workloads", "tiny,iris-size", "--contenders", contenders, "--budget", "0.01",
-                           "--no-fit", "--no-float64", "--peak-size", "64", "--out", str(tmp_path)]) == 0
+                           "--no-fit", "--no-float64", "--peak-size", "64", "--rounds", "2", "--out", str(tmp_path)]) == 0
     assert sizes == [64, 64]  # the peak before and after the contenders
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["gemm_peak_gflops"] > 0 and data["info"]["peak_size"] == 64
     assert data["gemm_peaks"]["numpy"] > 0  # measured in a process of its own
     rows = [r for r in data["rows"] if "skipped" not in r]
     assert {r["workload"] for r in rows} == {"tiny", "iris-size"}
+    assert all(r["rounds"] == 2 for r in rows)  # every contender timed in each of the rounds
     assert all(r["step_s"] > 0 and r["forward_s"] > 0 for r in rows)
     table = (tmp_path / "results.md").read_text()
     assert "| tiny | numpy |" in table and "GFLOP/s" in table and "64x64 matmul" in table
-    assert "pynn" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "pynn" in out and "round 2/2  iris-size" in out
+
+
+def test_contender_process_reports_its_error(backend):
+    """A contender that fails in its own process raises in the suite's, not hangs."""
+    proc = benchmark.ContenderProcess("no-such-contender", benchmark._settings_now())
+    try:
+        with pytest.raises(KeyError, match="no-such-contender"):
+            proc.time(benchmark.WORKLOADS[0], 0.01)
+    finally:
+        proc.close()
+    assert not proc.process.is_alive()
 
 
 def test_dropout_overhead_script_prints_its_table(backend, capsys):
