@@ -326,9 +326,9 @@ def _serve_contender(conn, who, conf):
             result = {"step_s": median_time(step, budget), "forward_s": median_time(forward, budget)}
             if first and net is not None and who == "pynn-c":
                 result["memory"] = memory_report(net, step)
+            conn.send(result)
         except Exception as e:  # noqa: BLE001 -- sent back and raised in the suite's process
-            result = e
-        conn.send(result)
+            conn.send(e)
 
 
 # Seconds between two contenders' turns: other libraries' idle threads (a
@@ -348,7 +348,7 @@ def time_contenders(workloads, contenders, budget, rounds, log=print):
         for who in contenders:
             if available(who)[0]:
                 procs[who] = ContenderProcess(who, conf)
-        samples = {}
+        samples: dict = {}  # (workload, contender) -> the rounds' times
         for r in range(rounds):
             for workload in workloads:
                 for who, proc in procs.items():
