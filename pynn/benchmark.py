@@ -270,6 +270,11 @@ def in_fresh_process(fn, *args):
         return pool.submit(fn, *args).result()
 
 
+# Seconds a contender may take to answer one request (importing its library
+# and building its model the first time): a hung contender fails the run.
+REPLY_TIMEOUT = 600
+
+
 class ContenderProcess:
     """One contender's own Python process for the whole run (spawned, so no
     other contender's library is loaded there), timing a workload when asked.
@@ -289,6 +294,10 @@ class ContenderProcess:
     def time(self, workload, budget):
         """{"step_s", "forward_s"} (and "memory" for pynn-c, the first time)."""
         self.conn.send((workload, budget))
+        if not self.conn.poll(REPLY_TIMEOUT):
+            self.process.kill()
+            raise TimeoutError("the %s contender gave no time for %s within %d s"
+                               % (self.who, workload[0], REPLY_TIMEOUT))
         try:
             result = self.conn.recv()
         except EOFError:

@@ -80,3 +80,17 @@ def test_dropout_overhead_script_prints_its_table(backend, capsys):
     assert [r[1].strip() for r in rows[1:]] == ["tiny", "iris-size"]
     for r in rows[1:]:
         assert float(r[3].split()[0]) > 0 and float(r[4].split()[0]) > 0 and r[5].strip().endswith("%")
+
+
+def test_contender_process_that_does_not_answer_is_killed(backend, monkeypatch):
+    """A contender that takes longer than REPLY_TIMEOUT to answer fails the run
+    instead of hanging it: here a 5 s timing budget against a 1 s limit."""
+    monkeypatch.setattr(benchmark, "REPLY_TIMEOUT", 1)
+    proc = benchmark.ContenderProcess("numpy", benchmark._settings_now())
+    try:
+        with pytest.raises(TimeoutError, match="numpy contender gave no time for tiny"):
+            proc.time(benchmark.WORKLOADS[0], 5.0)
+        proc.process.join(timeout=10)
+        assert not proc.process.is_alive()
+    finally:
+        proc.close()
