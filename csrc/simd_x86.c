@@ -156,6 +156,16 @@ void pynn_kernel_avx512_f64(size_t k, const double *Ap, const double *Bp, size_t
  * panel.  8 x 8 (float) and 4 x 4 (double) register transposes where whole
  * blocks fit, plain copies for the ragged rest: a copy, so exactly the
  * panel gemm.inc's scalar loop writes (its reference). */
+
+/* The part of a pack_bt the register transposes leave: rows p >= p_full of
+ * the first c_full columns, every row of columns [c_full, cols), and the
+ * zero padding of columns [cols, nr). */
+#define PYNN_PACK_BT_REST(dst, src, ld, kc, cols, nr, c_full, p_full)                                  \
+    for (size_t p = 0; p < (kc); p++) {                                                              \
+        for (size_t c = p < (p_full) ? (c_full) : 0; c < (cols); c++) (dst)[p * (nr) + c] = (src)[c * (ld) + p]; \
+        for (size_t c = (cols); c < (nr); c++) (dst)[p * (nr) + c] = 0;                              \
+    }
+
 PYNN_TARGET("avx2")
 void pynn_pack_bt_avx2_f32(float *dst, const float *src, size_t ld, size_t kc, size_t cols, size_t nr)
 {
@@ -185,13 +195,8 @@ void pynn_pack_bt_avx2_f32(float *dst, const float *src, size_t ld, size_t kc, s
             _mm256_storeu_ps(d + 6 * nr, _mm256_permute2f128_ps(u2, u6, 0x31));
             _mm256_storeu_ps(d + 7 * nr, _mm256_permute2f128_ps(u3, u7, 0x31));
         }
-        for (size_t p = p8; p < kc; p++)
-            for (size_t c = c0; c < c0 + 8; c++) dst[p * nr + c] = src[c * ld + p];
     }
-    for (size_t p = 0; p < kc; p++) {
-        for (size_t c = c8; c < cols; c++) dst[p * nr + c] = src[c * ld + p];
-        for (size_t c = cols; c < nr; c++) dst[p * nr + c] = 0;
-    }
+    PYNN_PACK_BT_REST(dst, src, ld, kc, cols, nr, c8, p8)
 }
 
 PYNN_TARGET("avx2")
@@ -211,13 +216,8 @@ void pynn_pack_bt_avx2_f64(double *dst, const double *src, size_t ld, size_t kc,
             _mm256_storeu_pd(d + 2 * nr, _mm256_permute2f128_pd(t0, t2, 0x31));
             _mm256_storeu_pd(d + 3 * nr, _mm256_permute2f128_pd(t1, t3, 0x31));
         }
-        for (size_t p = p4; p < kc; p++)
-            for (size_t c = c0; c < c0 + 4; c++) dst[p * nr + c] = src[c * ld + p];
     }
-    for (size_t p = 0; p < kc; p++) {
-        for (size_t c = c4; c < cols; c++) dst[p * nr + c] = src[c * ld + p];
-        for (size_t c = cols; c < nr; c++) dst[p * nr + c] = 0;
-    }
+    PYNN_PACK_BT_REST(dst, src, ld, kc, cols, nr, c4, p4)
 }
 
 /* ---- small products read in place (gemm.inc's small path) ----
