@@ -24,7 +24,7 @@ import numpy as np
 from . import activations, dropout
 from ._plan import Plan
 from ._typing import BoolArray, FloatArray, IntArray
-from ._validation import check_index, nonfinite_error
+from ._validation import all_finite, check_index, nonfinite_error
 from .errors import DIVERGED_MESSAGE, DivergenceError
 from .losses import FUSED, check_values, numpy_loss
 from .optimizers import Optimizer
@@ -39,7 +39,7 @@ def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Opt
             if (labels is not None and labels.dtype is _INT64 and labels.size
                     and np.maximum.reduce(labels.view(_UINT64)) < plan.n_out):
                 return  # int64 labels in range (a negative one read as unsigned is beyond any class count)
-        elif plan.loss not in FUSED and _all_finite(Y):
+        elif plan.loss not in FUSED and all_finite(Y):
             return  # regression targets: finite is all there is to check
     check_values(plan.loss, Y, labels, plan.n_out, weights)
 
@@ -47,26 +47,12 @@ def check_inputs(plan: Plan, X: FloatArray, Y: Optional[FloatArray], labels: Opt
 _INT64, _UINT64 = np.dtype(np.int64), np.dtype(np.uint64)
 
 
-def _all_finite(a: FloatArray) -> bool:
-    """Whether every element of a float array is finite.  On small arrays
-    count_nonzero of the mask: half the cost of the mask's .all(), whose
-    reduction's fixed cost dominates there.  (A dot product of the array with
-    itself would be cheaper still, but it can overflow on finite values and
-    warn.)"""
-    if a.size <= _COUNT_LIMIT:
-        return bool(np.count_nonzero(np.isfinite(a)) == a.size)
-    return bool(np.isfinite(a).all())
-
-
-_COUNT_LIMIT = 1 << 14
-
-
 _CHECK_BLOCK = 1 << 18  # elements per isfinite pass over a large X: its mask stays small
 
 
 def _check_x(X: FloatArray) -> None:
     if X.size <= _CHECK_BLOCK:
-        if not _all_finite(X):
+        if not all_finite(X):
             raise nonfinite_error("X")
         return
     rows = max(1, _CHECK_BLOCK // max(1, X.shape[1]))  # a memory map is checked without a mask as big as X
@@ -176,7 +162,7 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         n = X.shape[0]
         if n <= batch_size:  # one batch, X itself (train_step's case)
             loss, right = _backprop(plan, optimizer.step + 1, X, Y, labels, weights)
-            if not math.isfinite(loss) or not _all_finite(plan.grads):  # as the C step: no update
+            if not math.isfinite(loss) or not all_finite(plan.grads):  # as the C step: no update
                 raise DivergenceError(DIVERGED_MESSAGE, batches_done=0)
             optimizer.step += 1  # _update, inlined
             optimizer.numpy_update(plan.params, plan.grads, plan.state)
@@ -209,7 +195,7 @@ def apply_gradients(plan: Plan, optimizer: Optimizer) -> None:
 
 def _update(plan: Plan, optimizer: Optimizer) -> bool:
     """The update, if every gradient is finite (else nothing changes: False)."""
-    if not _all_finite(plan.grads):
+    if not all_finite(plan.grads):
         return False
     optimizer.step += 1
     optimizer.numpy_update(plan.params, plan.grads, plan.state)

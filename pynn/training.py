@@ -22,7 +22,7 @@ import numpy as np
 from . import backends, losses
 from ._plan import Plan
 from ._typing import ArrayLike, FloatArray, IntArray, Logs, PathLike
-from ._validation import as_float, as_int
+from ._validation import all_finite, as_float, as_int
 from .errors import DivergenceError
 
 if TYPE_CHECKING:
@@ -300,12 +300,6 @@ class _Pace:
 def _finite(plan: Plan) -> bool:
     """Whether the weights and the optimizer state are all finite."""
     return all_finite(plan.params) and all_finite(plan.state)
-
-
-def all_finite(a: FloatArray) -> bool:
-    """Whether every element of ``a`` is finite (numpy's isfinite is the
-    fastest pass over a large buffer: faster than a float64 sum or min/max)."""
-    return bool(np.isfinite(a).all())
 
 
 class _Data:

@@ -14,7 +14,7 @@ import pytest
 
 import pynn
 from pynn import activations, losses
-from pynn import numpy_backend as nb
+from pynn._validation import all_finite
 
 DTYPES = [np.float32, np.float64]
 BITS = {np.float32: np.uint32, np.float64: np.uint64}
@@ -75,18 +75,19 @@ def test_sigmoid_is_the_two_branch_formula(dtype, shape):
     assert got[z == -np.inf].tolist() == [0.0] * int((z == -np.inf).sum())
 
 
+@pytest.mark.parametrize("rows", [4, 10000])  # under and over the size where all_finite stops counting
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_all_finite_sees_through_overflow(dtype):
-    big = np.full((4, 3), np.finfo(dtype).max / 2, dtype=dtype)  # finite, but its sum of squares overflows
-    assert nb._all_finite(big)
+def test_all_finite_sees_through_overflow(dtype, rows):
+    big = np.full((rows, 3), np.finfo(dtype).max / 2, dtype=dtype)  # finite, but its sum of squares overflows
+    assert all_finite(big)
     for bad in (np.nan, np.inf, -np.inf):
         b = big.copy()
         b[2, 1] = bad
-        assert not nb._all_finite(b)
+        assert not all_finite(b)
         small = np.zeros((2, 2), dtype=dtype)
         small[1, 0] = bad
-        assert not nb._all_finite(small)
-    assert nb._all_finite(np.zeros((0, 3), dtype=dtype))
+        assert not all_finite(small)
+    assert all_finite(np.zeros((0, 3), dtype=dtype))
 
 
 def reference_cross_entropy(out, labels, Y, w):

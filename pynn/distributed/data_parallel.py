@@ -23,7 +23,7 @@ from .. import backends, losses
 from .._plan import Plan
 from .._typing import FloatArray, IntArray
 from ..errors import DIVERGED_MESSAGE, DivergenceError
-from ..training import all_finite
+from .._validation import all_finite
 from .world import World
 
 if TYPE_CHECKING:
