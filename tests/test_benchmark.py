@@ -9,8 +9,9 @@ import pytest
 import pynn
 from pynn import benchmark
 
-DROPOUT_SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks",
-                              "dropout_overhead.py")
+BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "benchmarks")
+DROPOUT_SCRIPT = os.path.join(BENCHMARKS, "dropout_overhead.py")
+THREADS_SCRIPT = os.path.join(BENCHMARKS, "thread_scaling.py")
 
 
 def test_flop_count_of_a_training_step(backend):
@@ -80,6 +81,25 @@ def test_dropout_overhead_script_prints_its_table(backend, capsys):
     assert [r[1].strip() for r in rows[1:]] == ["tiny", "iris-size"]
     for r in rows[1:]:
         assert float(r[3].split()[0]) > 0 and float(r[4].split()[0]) > 0 and r[5].strip().endswith("%")
+
+
+def test_thread_scaling_script_prints_its_table(backend, capsys):
+    if not os.path.exists(THREADS_SCRIPT):
+        pytest.skip("benchmarks/ is not next to these tests")
+    if "c" not in pynn.available_backends():
+        pytest.skip("threads only split the C core's products")
+    threads_before = pynn.get_num_threads()
+    main = runpy.run_path(THREADS_SCRIPT)["main"]
+    assert main(["--threads", "2", "--workloads", "tiny,tabular-20", "--rounds", "2", "--budget", "0.01"]) == 0
+    rows = [line.split("|") for line in capsys.readouterr().out.splitlines() if line.startswith("| ")]
+    assert [r[1].strip() for r in rows[1:]] == ["tiny", "tabular-20"]
+    for r in rows[1:]:
+        one, two = float(r[3].split()[0]), float(r[4].split()[0])
+        fastest, slowest = (float(x.split()[0]) for x in r[5].split(","))
+        assert 0 < fastest <= two <= slowest and one > 0
+        speedup = float(r[6].strip().rstrip("x"))  # from the unrounded times: within the printed ones' rounding
+        assert (one - 0.05) / (two + 0.05) - 0.005 <= speedup <= (one + 0.05) / (two - 0.05) + 0.005
+    assert pynn.get_num_threads() == threads_before and pynn.backend() == backend  # put back as found
 
 
 def test_contender_process_that_does_not_answer_is_killed(backend, monkeypatch):
