@@ -9,12 +9,13 @@ falls on both alike.  The results are the same bits on any number of threads
 Each row gives the median over the rounds and, for N threads, the fastest and
 slowest round: a wide spread with one thread steady means the threads'
 communication changes, not the cores' speed.  On the 2-vCPU VM where issue 13
-was measured, two threads ran tabular-100 in 135-140 us in some minutes and
-in 230-245 us in others, against a steady 182-191 us on one thread, while two
-single-threaded processes each kept their full speed: the slow minutes are
-the cost of moving each step's activations and weights between the two
-cores' caches (likely placed on different core complexes by the host), not
-of sharing one core.
+was measured, two threads ran tabular-100 in 132-146 us in some minutes and
+in 226-262 us in others, against 181-200 us throughout on one thread, while two
+single-threaded processes each kept their full speed.  So the slow minutes
+are not two threads sharing one core, nor the worker waking late (a pool
+that polled 10x longer, or without PAUSE, was as slow in them); most likely
+they are each step's activations and weights moving between two cores the
+host placed farther apart.
 """
 import argparse
 import sys
