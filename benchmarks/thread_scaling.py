@@ -19,21 +19,12 @@ host placed farther apart.
 """
 import argparse
 import sys
-import time
 
 import numpy as np
 
 import pynn
-from pynn.benchmark import WORKLOADS, make_data, output_activation
+from pynn.benchmark import WORKLOADS, make_data, output_activation, seconds_per_step
 from pynn.layers import mlp_layers
-
-
-def seconds_per_step(net, X, y, budget):
-    start, steps = time.perf_counter(), 0
-    while time.perf_counter() - start < budget:
-        net.train_step(X, y)
-        steps += 1
-    return (time.perf_counter() - start) / steps
 
 
 def main(argv=None):

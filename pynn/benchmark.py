@@ -78,6 +78,16 @@ def median_time(fn, budget=0.25, repeats=7):
     return statistics.median(times)
 
 
+def seconds_per_step(net, X, y, budget):
+    """Mean seconds per ``net.train_step(X, y)`` over about ``budget``
+    seconds (the side scripts' measurement, taken in alternating rounds)."""
+    start, steps = time.perf_counter(), 0
+    while time.perf_counter() - start < budget:
+        net.train_step(X, y)
+        steps += 1
+    return (time.perf_counter() - start) / steps
+
+
 def flops(sizes, batch, training):
     """Floating-point operations of the products: 2*B*n_in*n_out for each
     forward product; training adds dW = X^T dZ for every layer and
