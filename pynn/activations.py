@@ -69,7 +69,7 @@ def sigmoid(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
     is exp(min(z, 0)): exactly 1 where z >= 0 and e elsewhere (the same
     exp of the same value), which spares a masked division (numpy's
     ``where=`` is several times slower than a plain pass)."""
-    minus_one, one, zero = _SIGMOID_CONSTANTS.get(z.dtype) or _constants(z.dtype.type)
+    minus_one, one, zero = _CONSTANTS.get(z.dtype) or _constants(z.dtype.type)
     e = np.copysign(z, minus_one)  # -|z| in one pass
     np.exp(e, out=e)
     e += one
@@ -82,10 +82,9 @@ def _constants(dt: Any) -> Tuple[Any, Any, Any]:
     return dt(-1), dt(1), dt(0)
 
 
-# sigmoid's -1, 1 and 0 in the network dtypes, made once (a numpy scalar
-# costs about as much to make as a small array costs to add)
-_SIGMOID_CONSTANTS = {np.dtype(t): _constants(t) for t in (np.float32, np.float64)}
-_ZEROS = {dtype: constants[2] for dtype, constants in _SIGMOID_CONSTANTS.items()}
+# -1, 1 and 0 in the network dtypes (sigmoid's, relu's), made once: a numpy
+# scalar costs about as much to make as a small array costs to add
+_CONSTANTS = {np.dtype(t): _constants(t) for t in (np.float32, np.float64)}
 
 
 def softmax(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
@@ -119,8 +118,7 @@ def _linear(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
 
 
 def _relu(z: npt.NDArray[_F]) -> npt.NDArray[_F]:
-    zero = _ZEROS.get(z.dtype)
-    return np.maximum(z, z.dtype.type(0) if zero is None else zero)
+    return np.maximum(z, (_CONSTANTS.get(z.dtype) or _constants(z.dtype.type))[2])
 
 
 def _leaky_relu(z: npt.NDArray[_F]) -> npt.NDArray[_F]:

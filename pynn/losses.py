@@ -339,7 +339,7 @@ def _cross_entropy(out: FloatArray, Y: Optional[FloatArray], labels: Optional[In
         p = np.divide(e, s[:, None], out=e)
         if labels is not None:
             p.reshape(-1)[picked] -= 1
-            p *= out.dtype.type(1.0 / denom) if w is None and denom > 0 else _scale(out.dtype.type, 1.0, denom, w)
+            p *= _scale(out.dtype.type, 1.0, denom, w)
             grad = p
         else:
             assert Y is not None

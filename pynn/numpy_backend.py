@@ -162,10 +162,8 @@ def train_rows(plan: Plan, optimizer: Optimizer, X: FloatArray, Y: Optional[Floa
         n = X.shape[0]
         if n <= batch_size:  # one batch, X itself (train_step's case)
             loss, right = _backprop(plan, optimizer.step + 1, X, Y, labels, weights)
-            if not math.isfinite(loss) or not all_finite(plan.grads):  # as the C step: no update
+            if not math.isfinite(loss) or not _update(plan, optimizer):  # as the C step: no update
                 raise DivergenceError(DIVERGED_MESSAGE, batches_done=0)
-            optimizer.step += 1  # _update, inlined
-            optimizer.numpy_update(plan.params, plan.grads, plan.state)
             # 0.0 + ...: the sums of the loop below, from their start, to the bit
             return 0.0 + loss * (n if weights is None else float(weights.astype(np.float64).sum())), 0.0 + right
     else:
