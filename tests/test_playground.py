@@ -382,6 +382,59 @@ def test_command_prints_its_url_first_serves_and_stops_cleanly(backend, stop):
     assert "stopped" in out and token not in err
 
 
+def test_a_stop_signal_while_a_request_is_handed_over_still_stops(backend, monkeypatch):
+    """SIGTERM landing while the main thread hands a connection to its handler
+    thread: socketserver answers an Exception raised there by logging it and
+    serving on, so the stop must not be an Exception (a CI run hung that way,
+    the SIGINT case of the test above)."""
+    import io
+    import threading
+
+    from pynn import playground
+    made = []
+    real_make_server = playground.make_server
+
+    def make_server_signalling(**kwargs):
+        srv = real_make_server(**kwargs)
+        hand_over = srv.process_request
+
+        def process_request(request, client_address):
+            os.kill(os.getpid(), signal.SIGTERM)  # its handler runs here, in the main thread
+            hand_over(request, client_address)
+        srv.process_request = process_request
+        made.append(srv)
+        return srv
+
+    def client():
+        while not made:
+            threading.Event().wait(0.01)
+        try:
+            http.client.HTTPConnection("127.0.0.1", made[0].port, timeout=TIMEOUT).request("GET", "/")
+        except OSError:
+            pass  # the server may close the connection as it stops
+
+    hung = []
+
+    def watchdog():  # without the fix run() would serve forever: end it and say so
+        if not done.wait(TIMEOUT):
+            hung.append(True)
+            made[0].shutdown()
+
+    monkeypatch.setattr(playground, "make_server", make_server_signalling)
+    done = threading.Event()
+    threading.Thread(target=client, daemon=True).start()
+    threading.Thread(target=watchdog, daemon=True).start()
+    out = io.StringIO()
+    handler_before = signal.getsignal(signal.SIGTERM)
+    try:
+        assert playground.run(port=0, open_browser=False, out=out) == 0
+    finally:
+        done.set()
+    assert not hung, "run() kept serving after SIGTERM"
+    assert out.getvalue().splitlines()[-1] == "pynn playground: stopped"
+    assert signal.getsignal(signal.SIGTERM) is handler_before  # the previous handler is back
+
+
 def test_command_reports_a_bad_csv(tmp_path):
     bad = tmp_path / "one.csv"
     bad.write_text("a,b,c\n1,2,x\n3,4,x\n")

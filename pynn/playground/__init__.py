@@ -41,8 +41,11 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-class _Stop(Exception):
-    """Raised in the main thread by the SIGINT (Ctrl-C) and SIGTERM handler."""
+class _Stop(BaseException):
+    """Raised in the main thread by the SIGINT (Ctrl-C) and SIGTERM handler.
+    Not an Exception, like KeyboardInterrupt: socketserver catches Exception
+    around handing a connection to its thread, logs it and serves on, so a
+    stop landing there was lost."""
 
 
 def run(port: int = 0, open_browser: bool = True, data_paths: Sequence[str] = (),
